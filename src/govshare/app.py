@@ -1,0 +1,206 @@
+"""create_app(): routers, pages, static files and the central error rendering."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+
+from govshare import __version__
+from govshare.audit import service as audit
+from govshare.audit.actions import Action
+from govshare.config import Settings, get_settings
+from govshare.db import Database
+from govshare.errors import DomainError, FieldError, Forbidden, Unauthorized
+from govshare.identity.actor import Actor, RequestContext
+from govshare.web.templating import render
+
+log = logging.getLogger("govshare")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PROBLEM = "application/problem+json"
+
+_HTTP_DETAILS = {404: "请求的地址不存在", 405: "不支持此请求方法", 413: "请求内容过大"}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, request: Request, errors: list[FieldError] | None = None
+) -> JSONResponse:
+    ctx = getattr(request.state, "context", None)
+    body: dict[str, Any] = {
+        "type": f"urn:govshare:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    if isinstance(ctx, RequestContext):
+        body["request_id"] = ctx.request_id
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _record_denial(request: Request, exc: Forbidden) -> None:
+    """Denials are audited in their own transaction: the request's own was rolled back."""
+    db: Database = request.app.state.db
+    actor = getattr(request.state, "actor", None)
+    ctx = getattr(request.state, "context", None) or RequestContext()
+    if not isinstance(actor, Actor):
+        actor = Actor.anonymous(ctx)
+    try:
+        with db.session_scope() as session:
+            audit.record(
+                session,
+                actor,
+                Action.access_denied,
+                object_type="route",
+                object_id=f"{request.method} {request.url.path}"[:64],
+                outcome="denied",
+                after={"code": exc.code, "detail": exc.detail},
+            )
+    except Exception:  # an audit failure must not hide the denial itself
+        log.exception("could not record a denial")
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, Forbidden):
+        _record_denial(request, exc)
+    if _is_api(request):
+        response: Response = problem(exc.status, exc.code, exc.title, exc.detail, request, exc.errors)
+        return response
+    if isinstance(exc, Unauthorized):
+        if exc.code == "mfa_required":
+            return RedirectResponse("/login/mfa", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}&reason={exc.code}", status_code=303)
+    return render(
+        request, "error.html", {"title": exc.title, "detail": exc.detail, "errors": exc.errors}, status_code=exc.status
+    )
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "json_invalid": "JSON 格式错误",
+    "bool_parsing": "应为是/否",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "value_error": "取值无效",
+}
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
+        message = _PYDANTIC_MESSAGES.get(str(err.get("type")), "取值无效")
+        if err.get("type") == "value_error" and err.get("ctx", {}).get("error"):
+            message = str(err["ctx"]["error"])
+        errors.append(FieldError(loc or "request", message))
+    detail = "输入有误:" + ";".join(f"{e.field} {e.message}" for e in errors)
+    if _is_api(request):
+        return problem(422, "validation_failed", "输入有误", detail, request, errors)
+    return render(request, "error.html", {"title": "输入有误", "detail": detail, "errors": errors}, status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = _HTTP_DETAILS.get(exc.status_code, "请求无法处理")
+    if _is_api(request):
+        return problem(exc.status_code, f"http_{exc.status_code}", detail, detail, request)
+    return render(request, "error.html", {"title": detail, "detail": detail}, status_code=exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    detail = "服务器内部错误,已记录,请稍后重试或联系管理员"
+    if _is_api(request):
+        return problem(500, "internal_error", "服务器内部错误", detail, request)
+    return HTMLResponse(f"<h1>服务器内部错误</h1><p>{detail}</p>", status_code=500)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="兰州市政务数据共享交换平台 API",
+        version=__version__,
+        description="govshare 的 JSON 接口。个人脚本使用个人 API 令牌(Bearer)调用;错误以 problem+json 返回。",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.effective_database_url)
+
+    @app.middleware("http")
+    async def context_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request.state.context = RequestContext(
+            source_ip=request.client.host if request.client else "",
+            request_id=request_id,
+            user_agent=request.headers.get("user-agent", "")[:256],
+        )
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'",
+        )
+        if not request.url.path.startswith(("/static/", "/api/docs-assets/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(
+            """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>接口文档</title>
+<link rel="stylesheet" href="/api/docs-assets/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="/api/docs-assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});</script></body></html>"""
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from govshare.routes import include_all
+
+    include_all(app)
+    return app

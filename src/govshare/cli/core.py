@@ -1,0 +1,43 @@
+"""init and serve."""
+
+from __future__ import annotations
+
+import typer
+
+from govshare import migrate
+from govshare.cli._common import open_database
+from govshare.config import get_settings
+from govshare.identity.reference import ensure_reference_data
+
+
+def init_database() -> None:
+    """Migrate the database to the newest schema and add the reference data."""
+    db = open_database()
+    migrate.upgrade(db.engine)
+    with db.session_scope() as session:
+        ensure_reference_data(session)
+    db.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init() -> None:
+        """建库:执行数据库迁移并写入区域、市大数据局等基础数据。"""
+        init_database()
+        typer.echo(f"数据库已就绪:{get_settings().effective_database_url}")
+
+    @app.command()
+    def serve(
+        host: str = typer.Option(None, help="监听地址,默认取 GOVSHARE_SERVER__HOST"),
+        port: int = typer.Option(None, help="端口,默认取 GOVSHARE_SERVER__PORT"),
+        workers: int = typer.Option(1, help="进程数(PostgreSQL 时可多于 1)"),
+    ) -> None:
+        """启动网页与 API 服务。"""
+        import uvicorn
+
+        settings = get_settings()
+        init_database()
+        h = host or settings.server.host
+        p = port or settings.server.port
+        typer.echo(f"govshare 已启动:http://{h}:{p}/  (接口文档 http://{h}:{p}/api/docs)")
+        uvicorn.run("govshare.asgi:app", host=h, port=p, workers=workers, log_level="warning", proxy_headers=True)

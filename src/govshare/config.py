@@ -1,0 +1,88 @@
+"""One Settings object for the whole platform, read from ``GOVSHARE_*`` variables.
+
+Nested groups use a double underscore: ``GOVSHARE_SECURITY__LOCKOUT_MINUTES=30``.
+The two database addresses stay flat (``GOVSHARE_DATABASE_URL``) because operators
+type them most often.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "govshare-development-secret-change-me"
+DEV_DATA_KEY = "ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="  # base64 of 32 bytes, development only
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class CryptoProfile(StrEnum):
+    """``standard``: SHA-256 and AES-GCM; ``gm``: the 国密 profile, SM3 and SM4-GCM."""
+
+    standard = "standard"
+    gm = "gm"
+
+
+class SecuritySettings(BaseModel):
+    secret_key: str = DEV_SECRET
+    data_key: str = Field(DEV_DATA_KEY, description="base64 of a 32-byte key for secrets at rest")
+    crypto_profile: CryptoProfile = CryptoProfile.standard
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    idle_timeout_minutes: int = 30
+    session_max_hours: int = 12
+    password_min_length: int = 10
+    mfa_required_roles: list[str] = ["bureau_admin", "bureau_reviewer"]
+    secure_cookies: bool = False
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_worker_in_process: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOVSHARE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Environment = Environment.development
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    base_url: str = ""
+    security: SecuritySettings = SecuritySettings()
+    server: ServerSettings = ServerSettings()
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == Environment.production and (
+            self.security.secret_key == DEV_SECRET or self.security.data_key == DEV_DATA_KEY
+        ):
+            raise ValueError(
+                "生产环境必须设置 GOVSHARE_SECURITY__SECRET_KEY 与 GOVSHARE_SECURITY__DATA_KEY,不能使用开发默认值"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'govshare.db').as_posix()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Regions, departments, people, roles, sessions, second factors, API tokens, the data-admin register."""

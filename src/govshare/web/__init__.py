@@ -1,0 +1,1 @@
+"""Page plumbing: templating, CSRF, flash messages, the public route list."""
