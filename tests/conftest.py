@@ -38,6 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _test_url(tmp_root: Path) -> str:
     url = os.environ.get("GOVSHARE_TEST_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        # One database per test process, so that parallel runs never drop each other's.
+        parsed = make_url(url)
+        return parsed.set(database=f"{parsed.database}_{os.getpid()}").render_as_string(hide_password=False)
     return url or f"sqlite:///{(tmp_root / 'test.db').as_posix()}"
 
 
@@ -53,6 +57,14 @@ def _prepare_postgres(url: str) -> None:
         raise pytest.UsageError(f"PostgreSQL 不可用({url}):{exc}") from exc
     finally:
         admin.dispose()
+
+
+def _drop_postgres(url: str) -> None:
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +84,8 @@ def engine(database_url: str) -> Iterator[Engine]:
     setup.dispose()
     yield eng
     eng.dispose()
+    if database_url.startswith("postgres"):
+        _drop_postgres(database_url)
 
 
 @pytest.fixture

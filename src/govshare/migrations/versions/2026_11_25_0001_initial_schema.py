@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:46:30.517322
+Create Date: 2026-11-25 10:49:38.121435
 """
 
 from collections.abc import Sequence
@@ -57,6 +57,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_record_department_id"), ["department_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_record_object_id"), ["object_id"], unique=False)
 
+    op.create_table(
+        "classification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("next_sequence", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["classification.id"], name=op.f("fk_classification_parent_id_classification")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_classification")),
+        sa.UniqueConstraint("code", name=op.f("uq_classification_code")),
+    )
     op.create_table(
         "region",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -133,6 +147,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_office_department_id"), ["department_id"], unique=False)
 
     op.create_table(
+        "topic",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("classification_id", sa.Integer(), nullable=True),
+        sa.Column("lead_department_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["classification_id"], ["classification.id"], name=op.f("fk_topic_classification_id_classification")
+        ),
+        sa.ForeignKeyConstraint(
+            ["lead_department_id"], ["department.id"], name=op.f("fk_topic_lead_department_id_department")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_topic")),
+        sa.UniqueConstraint("name", name=op.f("uq_topic_name")),
+    )
+    with op.batch_alter_table("topic", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_topic_lead_department_id"), ["lead_department_id"], unique=False)
+
+    op.create_table(
         "api_token",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -195,6 +230,63 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_alert_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "resource",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False),
+        sa.Column("classification_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("provider_office", sa.String(length=128), nullable=False),
+        sa.Column("topic_id", sa.Integer(), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("scenario", sa.Text(), nullable=False),
+        sa.Column("format_class", sa.String(length=24), nullable=False),
+        sa.Column("format_type", sa.String(length=64), nullable=False),
+        sa.Column("share_type", sa.String(length=16), nullable=False),
+        sa.Column("share_condition", sa.Text(), nullable=False),
+        sa.Column("share_basis", sa.Text(), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("open_type", sa.String(length=24), nullable=False),
+        sa.Column("open_condition", sa.Text(), nullable=False),
+        sa.Column("update_cycle", sa.String(length=16), nullable=False),
+        sa.Column("sensitivity_level", sa.String(length=16), nullable=False),
+        sa.Column("classified", sa.Boolean(), nullable=False),
+        sa.Column("related_codes", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviewing_region_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("published_version", sa.Integer(), nullable=False),
+        sa.Column("duplicate_warnings", sa.JSON(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("submitted_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("published_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["classification_id"], ["classification.id"], name=op.f("fk_resource_classification_id_classification")
+        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["app_user.id"], name=op.f("fk_resource_created_by_id_app_user")),
+        sa.ForeignKeyConstraint(["provider_id"], ["department.id"], name=op.f("fk_resource_provider_id_department")),
+        sa.ForeignKeyConstraint(
+            ["reviewing_region_id"], ["region.id"], name=op.f("fk_resource_reviewing_region_id_region")
+        ),
+        sa.ForeignKeyConstraint(["topic_id"], ["topic.id"], name=op.f("fk_resource_topic_id_topic")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource")),
+        sa.UniqueConstraint("code", name=op.f("uq_resource_code")),
+    )
+    with op.batch_alter_table("resource", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_resource_classification_id"), ["classification_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_name_key"), ["name_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_reviewing_region_id"), ["reviewing_region_id"], unique=False)
+        batch_op.create_index("ix_resource_share_channel", ["share_type", "channel"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_status"), ["status"], unique=False)
+        batch_op.create_index("ix_resource_status_provider", ["status", "provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_topic_id"), ["topic_id"], unique=False)
+
+    op.create_table(
         "role_assignment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -209,6 +301,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("role_assignment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_role_assignment_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "topic_contributor",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("topic_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("role_note", sa.String(length=128), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name=op.f("fk_topic_contributor_department_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["topic_id"], ["topic.id"], name=op.f("fk_topic_contributor_topic_id_topic"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_topic_contributor")),
+        sa.UniqueConstraint("topic_id", "department_id", name=op.f("uq_topic_contributor_topic_id_department_id")),
+    )
+    with op.batch_alter_table("topic_contributor", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_topic_contributor_department_id"), ["department_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_topic_contributor_topic_id"), ["topic_id"], unique=False)
 
     op.create_table(
         "user_session",
@@ -231,19 +342,215 @@ def upgrade() -> None:
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_session_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "change_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("authority_region_id", sa.Integer(), nullable=False),
+        sa.Column("trigger", sa.String(length=24), nullable=False),
+        sa.Column("trigger_date", sa.Date(), nullable=False),
+        sa.Column("trigger_description", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("proposed", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("filing_due", sa.Date(), nullable=False),
+        sa.Column("filing_due_provisional", sa.Boolean(), nullable=False),
+        sa.Column("extension_status", sa.String(length=16), nullable=False),
+        sa.Column("extension_days", sa.Integer(), nullable=False),
+        sa.Column("extension_reason", sa.Text(), nullable=False),
+        sa.Column("extension_decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("extension_decided_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("extension_comment", sa.Text(), nullable=False),
+        sa.Column("filed_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("filed_on", sa.Date(), nullable=True),
+        sa.Column("filed_late", sa.Boolean(), nullable=False),
+        sa.Column("decision_due", sa.Date(), nullable=True),
+        sa.Column("decision_due_provisional", sa.Boolean(), nullable=False),
+        sa.Column("decided_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("decided_on", sa.Date(), nullable=True),
+        sa.Column("decided_late", sa.Boolean(), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decision_comment", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["authority_region_id"], ["region.id"], name=op.f("fk_change_request_authority_region_id_region")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["app_user.id"], name=op.f("fk_change_request_created_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["app_user.id"], name=op.f("fk_change_request_decided_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name=op.f("fk_change_request_department_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["extension_decided_by_id"],
+            ["app_user.id"],
+            name=op.f("fk_change_request_extension_decided_by_id_app_user"),
+        ),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_change_request_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_request")),
+    )
+    with op.batch_alter_table("change_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_change_request_authority_region_id"), ["authority_region_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_change_request_department_id"), ["department_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_change_request_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_change_request_status"), ["status"], unique=False)
+
+    op.create_table(
+        "confidentiality_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("reviewer_name", sa.String(length=64), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("reviewed_on", sa.Date(), nullable=False),
+        sa.Column("result", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("recorded_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["app_user.id"], name=op.f("fk_confidentiality_review_recorded_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["resource.id"],
+            name=op.f("fk_confidentiality_review_resource_id_resource"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_confidentiality_review")),
+    )
+    with op.batch_alter_table("confidentiality_review", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_confidentiality_review_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
+        "data_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("name_key", sa.String(length=100), nullable=False),
+        sa.Column("data_type", sa.String(length=1), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("sensitivity", sa.String(length=24), nullable=False),
+        sa.Column("shareable", sa.Boolean(), nullable=False),
+        sa.Column("is_basic", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id"], ["resource.id"], name=op.f("fk_data_item_resource_id_resource"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_item")),
+        sa.UniqueConstraint("resource_id", "position", name=op.f("uq_data_item_resource_id_position")),
+    )
+    with op.batch_alter_table("data_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_data_item_name_key"), ["name_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_data_item_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
+        "review_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("decided_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_review_decision_region_id_region")),
+        sa.ForeignKeyConstraint(
+            ["resource_id"], ["resource.id"], name=op.f("fk_review_decision_resource_id_resource"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["reviewer_id"], ["app_user.id"], name=op.f("fk_review_decision_reviewer_id_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_decision")),
+    )
+    with op.batch_alter_table("review_decision", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_decision_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
+        "resource_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.Column("published_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("change_request_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["change_request_id"],
+            ["change_request.id"],
+            name=op.f("fk_resource_version_change_request_id_change_request"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"], ["app_user.id"], name=op.f("fk_resource_version_published_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resource_id"], ["resource.id"], name=op.f("fk_resource_version_resource_id_resource"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_version")),
+        sa.UniqueConstraint("resource_id", "number", name=op.f("uq_resource_version_resource_id_number")),
+    )
+    with op.batch_alter_table("resource_version", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_resource_version_resource_id"), ["resource_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("resource_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_version_resource_id"))
+
+    op.drop_table("resource_version")
+    with op.batch_alter_table("review_decision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_decision_resource_id"))
+
+    op.drop_table("review_decision")
+    with op.batch_alter_table("data_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_data_item_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_data_item_name_key"))
+
+    op.drop_table("data_item")
+    with op.batch_alter_table("confidentiality_review", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_confidentiality_review_resource_id"))
+
+    op.drop_table("confidentiality_review")
+    with op.batch_alter_table("change_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_change_request_status"))
+        batch_op.drop_index(batch_op.f("ix_change_request_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_change_request_department_id"))
+        batch_op.drop_index(batch_op.f("ix_change_request_authority_region_id"))
+
+    op.drop_table("change_request")
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
 
     op.drop_table("user_session")
+    with op.batch_alter_table("topic_contributor", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_topic_contributor_topic_id"))
+        batch_op.drop_index(batch_op.f("ix_topic_contributor_department_id"))
+
+    op.drop_table("topic_contributor")
     with op.batch_alter_table("role_assignment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_role_assignment_user_id"))
 
     op.drop_table("role_assignment")
+    with op.batch_alter_table("resource", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_topic_id"))
+        batch_op.drop_index("ix_resource_status_provider")
+        batch_op.drop_index(batch_op.f("ix_resource_status"))
+        batch_op.drop_index("ix_resource_share_channel")
+        batch_op.drop_index(batch_op.f("ix_resource_reviewing_region_id"))
+        batch_op.drop_index(batch_op.f("ix_resource_provider_id"))
+        batch_op.drop_index(batch_op.f("ix_resource_name_key"))
+        batch_op.drop_index(batch_op.f("ix_resource_classification_id"))
+
+    op.drop_table("resource")
     with op.batch_alter_table("login_alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_alert_user_id"))
 
@@ -256,6 +563,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 
     op.drop_table("api_token")
+    with op.batch_alter_table("topic", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_topic_lead_department_id"))
+
+    op.drop_table("topic")
     with op.batch_alter_table("office", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_office_department_id"))
 
@@ -269,6 +580,7 @@ def downgrade() -> None:
 
     op.drop_table("department")
     op.drop_table("region")
+    op.drop_table("classification")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_record_object_id"))
         batch_op.drop_index(batch_op.f("ix_audit_record_department_id"))
