@@ -18,9 +18,16 @@ from tests.factories import PASSWORD
 @pytest.mark.article("A31.1")
 def test_sign_in_and_out_in_browser(live_server: LiveServer, page: Any) -> None:
     with live_server.db.session_scope() as session:
-        create_user(session, Actor.system(), username="browser_auditor", display_name="审计员甲",
-                    department_id=bureau(session).id, password=PASSWORD, roles=[(Role.auditor, None)],
-                    must_change_password=False)
+        create_user(
+            session,
+            Actor.system(),
+            username="browser_auditor",
+            display_name="审计员甲",
+            department_id=bureau(session).id,
+            password=PASSWORD,
+            roles=[(Role.auditor, None)],
+            must_change_password=False,
+        )
     page.goto(f"{live_server.url}/")
     assert "/login" in page.url
     page.fill("input[name=username]", "browser_auditor")

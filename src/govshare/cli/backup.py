@@ -24,7 +24,7 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     parsed = make_url(url)
     args = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres"]
     env = {"PGPASSWORD": parsed.password} if parsed.password else {}
-    return args + ["-d", parsed.database or "postgres"], env
+    return [*args, "-d", parsed.database or "postgres"], env
 
 
 def _run(cmd: list[str], extra_env: dict[str, str]) -> None:
