@@ -29,7 +29,7 @@ from govshare.kit import clock
 from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.obligations"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
