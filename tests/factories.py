@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govshare.catalog import service as catalog
+from govshare.catalog.models import Resource
+from govshare.catalog.schemas import ConfidentialityReviewIn, DataItemIn, ResourceFields, ReviewDecisionIn
 from govshare.identity import auth, repository
 from govshare.identity.actor import Actor, RequestContext
-from govshare.identity.models import Department, Region, User
+from govshare.identity.models import Department, Region, RegionLevel, User
 from govshare.identity.permissions import Role
 from govshare.identity.reference import bureau
 from govshare.identity.service import create_department, create_user
+from govshare.kit import clock
 from govshare.kit.uscc import make_uscc
 
 PASSWORD = "Lz-Test-Passw0rd!"
@@ -81,3 +86,139 @@ class Factory:
         loaded = repository.user_with_roles(self.session, user.id)
         assert loaded is not None
         return auth.actor_for(loaded, RequestContext(source_ip="10.1.2.3"))
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    def compiler(self, department: Department) -> Actor:
+        """A 数据资源管理员 (dept_admin) of ``department``, without a login account."""
+        return Actor(
+            user_id=None,
+            username=f"compiler-{department.id}",
+            display_name="数据资源管理员",
+            department_id=department.id,
+            department_region_id=department.region_id,
+            roles=frozenset({Role.dept_admin}),
+            context=RequestContext(source_ip="10.1.2.3"),
+        )
+
+    def reviewer_for(self, department: Department) -> Actor:
+        """The authority responsible for ``department``'s catalog (A15.2), without a login account."""
+        region = repository.region(self.session, department.region_id)
+        assert region is not None
+        if region.level == RegionLevel.county:
+            return Actor(
+                user_id=None,
+                username=f"region-reviewer-{region.id}",
+                display_name="县区审核员",
+                department_id=department.id,
+                department_region_id=region.id,
+                roles=frozenset({Role.region_reviewer}),
+                reviewer_region_ids=frozenset({region.id}),
+                context=RequestContext(source_ip="10.1.2.4"),
+            )
+        bureau_dept = self.bureau()
+        return Actor(
+            user_id=None,
+            username="bureau-reviewer",
+            display_name="市大数据局审核员",
+            department_id=bureau_dept.id,
+            department_region_id=bureau_dept.region_id,
+            roles=frozenset({Role.bureau_reviewer}),
+            context=RequestContext(source_ip="10.1.2.5"),
+        )
+
+    def role_actor(self, role: Role, *, department: Department | None = None, region: str | None = None) -> Actor:
+        """An actor holding ``role`` without a login account (no password hashing: fast)."""
+        if department is None:
+            department = self.bureau() if role in (Role.bureau_admin, Role.bureau_reviewer) else self.department()
+        return Actor(
+            user_id=None,
+            username=f"{role.value}-{next(_seq)}",
+            department_id=department.id,
+            department_region_id=department.region_id,
+            roles=frozenset({role}),
+            reviewer_region_ids=frozenset({self.region(region).id}) if region else frozenset(),
+            context=RequestContext(source_ip="10.1.2.6"),
+        )
+
+    def resource_fields(self, **overrides: Any) -> ResourceFields:
+        """Valid content for a resource; any ResourceFields field may be overridden.
+
+        ``items`` may be DataItemIn objects, dicts, or (name, data_type) pairs.
+        """
+        n = next(_seq)
+        data: dict[str, Any] = {
+            "name": f"测试信息资源{n}",
+            "classification_code": "301",
+            "summary": "办件过程信息",
+            "scenario": "政务服务事项办理时核验办件信息",
+            "format_class": "database",
+            "format_type": "MySQL",
+            "channel": "table",
+            "update_cycle": "daily",
+            "items": [("办件编号", "C"), ("办结日期", "D")],
+        }
+        data.update(overrides)
+        items: list[DataItemIn] = []
+        for item in data["items"]:
+            if isinstance(item, DataItemIn):
+                items.append(item)
+            elif isinstance(item, dict):
+                items.append(DataItemIn(**item))
+            else:
+                items.append(DataItemIn(name=item[0], data_type=item[1]))
+        data["items"] = items
+        return ResourceFields(**data)
+
+    def resource(
+        self, department: Department | None = None, *, actor: Actor | None = None, **overrides: Any
+    ) -> Resource:
+        """A draft of ``department`` (a new city department when omitted), created through the service."""
+        department = department or self.department()
+        return catalog.create_resource(
+            self.session,
+            actor or self.compiler(department),
+            self.resource_fields(**overrides),
+            provider_id=department.id,
+        )
+
+    def reviewed_resource(self, department: Department | None = None, **overrides: Any) -> Resource:
+        """A draft with a passed 保密审查 of its current revision, ready to submit."""
+        department = department or self.department()
+        resource = self.resource(department, **overrides)
+        self.confidentiality_review(resource)
+        return resource
+
+    def confidentiality_review(self, resource: Resource, result: str = "passed") -> None:
+        department = repository.department(self.session, resource.provider_id)
+        assert department is not None
+        catalog.record_confidentiality_review(
+            self.session,
+            self.compiler(department),
+            resource.id,
+            ConfidentialityReviewIn(
+                reviewer_name="保密审查员",
+                reviewed_on=clock.today(),
+                result=result,
+                note="" if result == "passed" else "含涉密内容",
+            ),
+        )
+
+    def submitted_resource(self, department: Department | None = None, **overrides: Any) -> Resource:
+        """A resource submitted for review (保密审查 recorded)."""
+        department = department or self.department()
+        resource = self.reviewed_resource(department, **overrides)
+        return catalog.submit(self.session, self.compiler(department), resource.id)
+
+    def published_resource(
+        self, department: Department | None = None, *, reviewer: Actor | None = None, **overrides: Any
+    ) -> Resource:
+        """A published resource (version 1), through compile → 保密审查 → submit → approve."""
+        department = department or self.department()
+        resource = self.submitted_resource(department, **overrides)
+        return catalog.decide(
+            self.session,
+            reviewer or self.reviewer_for(department),
+            resource.id,
+            ReviewDecisionIn(decision="approved", comment="同意发布"),
+        )

@@ -50,6 +50,14 @@ class ServerSettings(BaseModel):
     run_worker_in_process: bool = True
 
 
+class ExcelSettings(BaseModel):
+    """Limits of a catalog Excel import (``GOVSHARE_EXCEL__MAX_BYTES`` …); a larger file is refused whole."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_resource_rows: int = 2000  # a department import runs in one request: about 1 minute at this size
+    max_item_rows: int = 100_000
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOVSHARE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -61,6 +69,7 @@ class Settings(BaseSettings):
     base_url: str = ""
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
+    excel: ExcelSettings = ExcelSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -1,7 +1,8 @@
 """Imports every domain's tables so that metadata (Alembic, tests) sees all of them."""
 
 from govshare.audit import models as audit_models
+from govshare.calendar import models as calendar_models
 from govshare.catalog import models as catalog_models
 from govshare.identity import models as identity_models
 
-__all__ = ["audit_models", "catalog_models", "identity_models"]
+__all__ = ["audit_models", "calendar_models", "catalog_models", "identity_models"]

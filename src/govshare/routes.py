@@ -6,8 +6,33 @@ from fastapi import FastAPI
 
 
 def include_all(app: FastAPI) -> None:
+    from govshare.audit import api as audit_api
+    from govshare.audit import pages as audit_pages
+    from govshare.calendar import api as calendar_api
+    from govshare.calendar import pages as calendar_pages
+    from govshare.catalog import api as catalog_api
+    from govshare.catalog import change_request_api, change_request_pages, topic_api, topic_pages
+    from govshare.catalog import excel_api as catalog_excel_api
+    from govshare.catalog import excel_pages as catalog_excel_pages
+    from govshare.catalog import pages as catalog_pages
+    from govshare.catalog import search_api as catalog_search_api
+    from govshare.identity import admin_pages as identity_admin_pages
     from govshare.identity import api as identity_api
     from govshare.identity import pages as identity_pages
 
     app.include_router(identity_api.router, prefix="/api/v1")
+    app.include_router(catalog_search_api.router, prefix="/api/v1")
+    app.include_router(catalog_api.router, prefix="/api/v1")
+    app.include_router(catalog_pages.router)
+    app.include_router(change_request_api.router, prefix="/api/v1")
+    app.include_router(change_request_pages.router)
+    app.include_router(topic_api.router, prefix="/api/v1")
+    app.include_router(topic_pages.router)
+    app.include_router(catalog_excel_api.router, prefix="/api/v1")
+    app.include_router(catalog_excel_pages.router)
     app.include_router(identity_pages.router)
+    app.include_router(identity_admin_pages.router)
+    app.include_router(audit_api.router, prefix="/api/v1")
+    app.include_router(audit_pages.router)
+    app.include_router(calendar_api.router, prefix="/api/v1")
+    app.include_router(calendar_pages.router)

@@ -17,19 +17,7 @@ from govshare.identity.permissions import Role
 from govshare.kit import clock
 from govshare.kit.crypto import decrypt
 from tests.factories import PASSWORD, Factory
-
-
-def _csrf(client: TestClient) -> str:
-    client.get("/login")
-    return client.cookies["gs_csrf"]
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
-    token = _csrf(client)
-    r = client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
-    )
-    return r.status_code
+from tests.helpers import login
 
 
 @pytest.mark.article("A31.1")

@@ -11,17 +11,22 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare.audit import repository as audit_repo
 from govshare.audit.actions import Action
 from govshare.audit.models import AuditChainHead, AuditRecord
+from govshare.audit.repository import AuditFilter
 from govshare.config import CryptoProfile, get_settings
+from govshare.errors import NotFound
 from govshare.identity.actor import Actor
+from govshare.identity.models import User
+from govshare.identity.permissions import Permission
 from govshare.kit.clock import now
 from govshare.kit.crypto import digest
 
@@ -61,9 +66,9 @@ def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return result
 
 
-def _canonical(rec: AuditRecord) -> bytes:
+def _canonical(rec: AuditRecord, seq: int | None = None) -> bytes:
     body = {
-        "seq": rec.seq,
+        "seq": rec.seq if seq is None else seq,
         "at": rec.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor_id": rec.actor_id,
         "actor_name": rec.actor_name,
@@ -83,8 +88,9 @@ def _canonical(rec: AuditRecord) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def compute_hash(rec: AuditRecord) -> str:
-    return digest(_canonical(rec), _PROFILES.get(rec.algorithm, CryptoProfile.standard))
+def compute_hash(rec: AuditRecord, seq: int | None = None) -> str:
+    """The record's hash; with ``seq``, the hash it would have at that place in the chain."""
+    return digest(_canonical(rec, seq), _PROFILES.get(rec.algorithm, CryptoProfile.standard))
 
 
 def _lock_head(session: Session) -> AuditChainHead:
@@ -159,8 +165,15 @@ class VerifyResult:
 def _iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
     last = 0
     while True:
+        # populate_existing: compare what the database holds now, not what this session cached.
         rows = (
-            session.execute(select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch))
+            session.execute(
+                select(AuditRecord)
+                .where(AuditRecord.seq > last)
+                .order_by(AuditRecord.seq)
+                .limit(batch)
+                .execution_options(populate_existing=True)
+            )
             .scalars()
             .all()
         )
@@ -168,7 +181,8 @@ def _iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
             return
         yield from rows
         last = rows[-1].seq
-        session.expunge_all()
+        for rec in rows:  # keep memory flat on a long chain, without detaching the caller's other objects
+            session.expunge(rec)
 
 
 def verify(session: Session) -> VerifyResult:
@@ -185,49 +199,23 @@ def verify(session: Session) -> VerifyResult:
                     expected_seq,
                     rec.id,
                     "removed",
-                    f"第 {expected_seq} 号审计记录缺失(被删除);缺口位于第 {rec.seq} 号记录之前",
+                    f"第 {expected_seq} 号审计记录缺失(被删除);缺口位于第 {rec.seq} 号记录(ID {rec.id})之前",
                 ),
             )
-        own_ok = compute_hash(rec) == rec.hash
-        if not own_ok:
-            return VerifyResult(
-                checked,
-                Finding(
-                    rec.seq,
-                    rec.id,
-                    "edited",
-                    f"第 {rec.seq} 号审计记录(ID {rec.id})的内容被修改,哈希不符",
-                ),
-            )
+        if compute_hash(rec) != rec.hash:
+            return VerifyResult(checked, _explain_mismatch(session, rec, prev_hash))
         if rec.prev_hash != prev_hash:
-            displaced = session.execute(
-                select(func.count()).select_from(AuditRecord).where(AuditRecord.hash == rec.prev_hash)
-            ).scalar_one()
-            kind, what = ("reordered", "顺序被调整") if displaced else ("inserted", "是被插入的记录")
-            return VerifyResult(
-                checked,
-                Finding(
-                    rec.seq,
-                    rec.id,
-                    kind,
-                    f"第 {rec.seq} 号审计记录(ID {rec.id}){what},与前一条记录的链接不符",
-                ),
-            )
+            return VerifyResult(checked, _explain_broken_link(session, rec, last_id))
         if last_id is not None and rec.id < last_id:
             return VerifyResult(
                 checked,
-                Finding(
-                    rec.seq,
-                    rec.id,
-                    "reordered",
-                    f"第 {rec.seq} 号审计记录(ID {rec.id})的顺序被调整",
-                ),
+                Finding(rec.seq, rec.id, "reordered", f"第 {rec.seq} 号审计记录(ID {rec.id})的顺序被调整"),
             )
         prev_hash = rec.hash
         last_id = rec.id
         expected_seq += 1
         checked += 1
-    head = session.get(AuditChainHead, 1)
+    head = session.get(AuditChainHead, 1, populate_existing=True)
     last_seq = expected_seq - 1
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         if head.last_seq > last_seq:
@@ -240,13 +228,202 @@ def verify(session: Session) -> VerifyResult:
                     f"链尾缺失:应有 {head.last_seq} 条记录,实有 {last_seq} 条;第 {last_seq + 1} 号起被删除",
                 ),
             )
+        forged = _record_at(session, head.last_seq + 1)
+        forged_id = forged.id if forged is not None else None
         return VerifyResult(
             checked,
             Finding(
                 head.last_seq + 1,
-                None,
+                forged_id,
                 "inserted",
-                f"第 {head.last_seq + 1} 号审计记录是在链尾之后插入的",
+                f"第 {head.last_seq + 1} 号审计记录(ID {forged_id})是在链尾之后插入的",
             ),
         )
     return VerifyResult(checked, None)
+
+
+def _record_at(session: Session, seq: int) -> AuditRecord | None:
+    stmt = select(AuditRecord).where(AuditRecord.seq == seq).execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _records_where(session: Session, *criteria: Any) -> list[AuditRecord]:
+    stmt = select(AuditRecord).where(*criteria).execution_options(populate_existing=True)
+    return list(session.execute(stmt).scalars().all())
+
+
+def _original_seq(session: Session, rec: AuditRecord) -> int | None:
+    """The place in the chain where this record's stored hash fits, if its content is intact but its
+    ``seq`` was changed (records moved, or rows inserted or deleted and the rest renumbered)."""
+    candidates: list[int] = []
+    if rec.prev_hash == GENESIS:
+        candidates.append(1)
+    candidates += [p.seq + 1 for p in _records_where(session, AuditRecord.hash == rec.prev_hash)]
+    candidates += [c.seq - 1 for c in _records_where(session, AuditRecord.prev_hash == rec.hash)]
+    head = session.get(AuditChainHead, 1, populate_existing=True)
+    if head is not None and head.last_hash == rec.hash:
+        candidates.append(head.last_seq)
+    candidates += [rec.seq + d for d in range(-8, 9) if d]
+    for seq in dict.fromkeys(candidates):
+        if seq >= 1 and seq != rec.seq and compute_hash(rec, seq) == rec.hash:
+            return seq
+    return None
+
+
+def _explain_mismatch(session: Session, rec: AuditRecord, walked_prev_hash: str) -> Finding:
+    original = _original_seq(session, rec)
+    if original is None:
+        return Finding(rec.seq, rec.id, "edited", f"第 {rec.seq} 号审计记录(ID {rec.id})的内容被修改,哈希不符")
+    if original < rec.seq:
+        inserted = _record_at(session, original)
+        inserted_id = inserted.id if inserted is not None else None
+        return Finding(
+            original,
+            inserted_id,
+            "inserted",
+            f"第 {original} 号审计记录(ID {inserted_id})是被插入的记录;"
+            f"其后的记录(如 ID {rec.id},原为第 {original} 号)序号被改动",
+        )
+    rightful = [r for r in _records_where(session, AuditRecord.prev_hash == walked_prev_hash) if r.id != rec.id]
+    if rightful:
+        return Finding(
+            rec.seq,
+            rec.id,
+            "reordered",
+            f"第 {rec.seq} 号审计记录(ID {rec.id})原为第 {original} 号,顺序被调整;"
+            f"此位置原应为 ID {rightful[0].id}(现为第 {rightful[0].seq} 号)",
+        )
+    return Finding(
+        rec.seq,
+        rec.id,
+        "removed",
+        f"第 {rec.seq} 号起有 {original - rec.seq} 条审计记录被删除,其后记录的序号被改动"
+        f"(ID {rec.id} 原为第 {original} 号)",
+    )
+
+
+def _explain_broken_link(session: Session, rec: AuditRecord, previous_id: int | None) -> Finding:
+    """The record is intact but does not follow the one before it."""
+    displaced = _records_where(session, AuditRecord.hash == rec.prev_hash)
+    if displaced:
+        return Finding(
+            rec.seq,
+            rec.id,
+            "reordered",
+            f"第 {rec.seq} 号审计记录(ID {rec.id})顺序被调整,与前一条记录的链接不符",
+        )
+    if rec.seq > 1:
+        # Its true predecessor is gone and the record in its place is not it: that one was forged.
+        return Finding(
+            rec.seq - 1,
+            previous_id,
+            "inserted",
+            f"第 {rec.seq - 1} 号审计记录(ID {previous_id})是伪造或被替换的记录,与其后记录(ID {rec.id})的链接不符",
+        )
+    return Finding(rec.seq, rec.id, "inserted", f"第 {rec.seq} 号审计记录(ID {rec.id})是被插入的记录")
+
+
+# --- reading the trail (A40.1): auditors only ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of records, newest first, with keyset cursors to either side."""
+
+    items: list[AuditRecord]
+    older_cursor: int | None  # pass as ``before`` for the next (older) page
+    newer_cursor: int | None  # pass as ``after`` for the previous (newer) page
+
+
+def search_records(
+    session: Session,
+    actor: Actor,
+    filters: AuditFilter,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> RecordPage:
+    """Records matching the filters, for auditors; keyset pagination on ``seq`` keeps every page fast."""
+    actor.require(Permission.audit_read)
+    limit = min(max(limit, 1), 500)
+    stmt = audit_repo.filtered(actor, _by_account_id(session, filters))
+    items, more = audit_repo.page(session, stmt, before_seq=before, after_seq=after, limit=limit)
+    if after is not None:
+        older = items[-1].seq if items else None
+        newer = items[0].seq if items and more else None
+    else:
+        older = items[-1].seq if items and more else None
+        newer = items[0].seq if items and before is not None else None
+    return RecordPage(items, older, newer)
+
+
+def _by_account_id(session: Session, filters: AuditFilter) -> AuditFilter:
+    """An account name becomes its id, which is indexed; names without an account (anonymous
+    sign-in attempts, console work) stay names."""
+    name = filters.actor.strip()
+    if not name or name.isdigit():
+        return filters
+    user_id = session.execute(select(User.id).where(User.username == name)).scalar_one_or_none()
+    return filters if user_id is None else replace(filters, actor=str(user_id))
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    record: AuditRecord
+    previous_id: int | None
+    next_id: int | None
+
+
+def get_record(session: Session, actor: Actor, record_id: int) -> RecordDetail:
+    """One record with its before/after values and its neighbours in the chain."""
+    actor.require(Permission.audit_read)
+    rec = audit_repo.by_id(session, actor, record_id)
+    if rec is None:
+        raise NotFound("审计记录不存在", code="audit_record_not_found")
+    previous_id, next_id = audit_repo.neighbours(session, actor, rec.seq)
+    return RecordDetail(rec, previous_id, next_id)
+
+
+def verify_trail(session: Session, actor: Actor) -> VerifyResult:
+    """The auditor's check of the hash chain (A31.2); the check itself is recorded, with its result."""
+    actor.require(Permission.audit_read)
+    result = verify(session)
+    finding = result.finding
+    record(
+        session,
+        actor,
+        Action.audit_verified,
+        object_type="audit_trail",
+        outcome="success" if result.ok else "alert",
+        after={
+            "ok": result.ok,
+            "checked": result.checked,
+            "finding": None
+            if finding is None
+            else {"seq": finding.seq, "record_id": finding.record_id, "kind": finding.kind},
+        },
+    )
+    return result
+
+
+SECURITY_ACTIONS = (Action.access_denied, Action.login_failed, Action.login_locked, Action.mfa_failed)
+
+
+@dataclass(frozen=True)
+class SecuritySummary:
+    count: int
+    recent: list[AuditRecord]
+    since: dt.datetime
+
+
+def security_summary(session: Session, actor: Actor, *, days: int = 7, limit: int = 5) -> SecuritySummary:
+    """Denials and failed sign-ins of the last ``days`` days, for the auditor's dashboard."""
+    actor.require(Permission.audit_read)
+    since = now() - dt.timedelta(days=days)
+    actions = [str(a) for a in SECURITY_ACTIONS]
+    return SecuritySummary(
+        count=audit_repo.count_since(session, actor, actions, since),
+        recent=audit_repo.recent(session, actor, actions, since, limit),
+        since=since,
+    )

@@ -197,6 +197,7 @@ class ChangeRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     filing_due: Mapped[dt.date] = mapped_column()
     filing_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    filing_due_original: Mapped[dt.date | None] = mapped_column()  # before any granted extension
     extension_status: Mapped[str] = mapped_column(String(16), default="none")
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     extension_reason: Mapped[str] = mapped_column(Text, default="")
@@ -216,3 +217,19 @@ class ChangeRequest(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ResourceSearch(Base):
+    """The search-index row of a resource: its searchable text as space-separated tokens.
+
+    Maintained by ``catalog/search.py``. The dialect-specific index over these columns (an FTS5
+    table on SQLite, generated tsvector columns with a GIN index on PostgreSQL) is created by the
+    hand-written migration ``0002_catalog_search``.
+    """
+
+    __tablename__ = "resource_search"
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True)
+    name_tokens: Mapped[str] = mapped_column(Text, default="")
+    code_tokens: Mapped[str] = mapped_column(Text, default="")
+    body_tokens: Mapped[str] = mapped_column(Text, default="")

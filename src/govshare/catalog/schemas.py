@@ -147,3 +147,81 @@ class ResourcePage(BaseModel):
     page_size: int
     total: int | None
     has_next: bool
+
+
+class SubmitIn(BaseModel):
+    expected_version: int | None = Field(None, description="乐观锁:提交时看到的版本号")
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000, description="撤销理由")
+    expected_version: int | None = None
+
+
+class ClassificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    level: int
+    parent_id: int | None
+
+
+class ConfidentialityReviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    resource_id: int
+    revision: int
+    reviewer_name: str
+    recorded_by_id: int | None
+    reviewed_on: dt.date
+    result: str
+    note: str
+    recorded_at: dt.datetime
+
+
+class ReviewDecisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    resource_id: int
+    revision: int
+    region_id: int
+    reviewer_id: int | None
+    decision: str
+    comment: str
+    decided_at: dt.datetime
+
+
+class ResourceVersionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    published_at: dt.datetime
+    published_by_id: int | None
+    change_request_id: int | None
+    note: str
+
+
+class ResourceVersionRead(ResourceVersionSummary):
+    snapshot: dict[str, object]
+
+
+class ReviewQueueItem(BaseModel):
+    """One submitted resource in a reviewer's queue, with its duplicate-collection warnings."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    provider_id: int
+    share_type: ShareType
+    channel: Channel
+    reviewing_region_id: int
+    revision: int
+    submitted_at: dt.datetime | None
+    duplicate_warnings: list[dict[str, object]]
+    version: int

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from govshare.cli import audit, backup, core
+from govshare.cli import audit, backup, calendar, core, demo
+from govshare.cli import catalog as catalog_cli
 
 app = typer.Typer(help="兰州市政务数据共享交换平台 govshare 命令行", no_args_is_help=True, add_completion=False)
 core.register(app)
+catalog_cli.register(app)  # govshare import / export
 app.add_typer(audit.app, name="audit", help="审计日志")
+app.add_typer(calendar.app, name="calendar", help="工作日历:查看、载入、更正与推算截止日期")
 app.command(name="backup")(backup.backup)
 app.command(name="restore")(backup.restore)
+app.command(name="demo")(demo.demo)
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ class LoginResult:
     user_id: int | None = None
     needs_mfa: bool = False
     needs_mfa_enrolment: bool = False
+    must_change_password: bool = False
 
 
 def login(session: Session, context: RequestContext, username: str, password: str) -> LoginResult:
@@ -167,6 +168,7 @@ def login(session: Session, context: RequestContext, username: str, password: st
         user_id=user.id,
         needs_mfa=mfa and user.totp_enabled,
         needs_mfa_enrolment=mfa and not user.totp_enabled,
+        must_change_password=user.must_change_password,
     )
 
 

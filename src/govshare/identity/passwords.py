@@ -5,18 +5,27 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from govshare.config import Environment, get_settings
 from govshare.errors import FieldError, ValidationFailed
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# The test suite creates hundreds of accounts; at the recommended cost (64 MiB, about half a second
+# on a loaded CI core) hashing alone would take minutes. Only GOVSHARE_ENVIRONMENT=test uses this;
+# each hash records its own parameters, so verification works whichever hasher made it.
+_test_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _current() -> PasswordHasher:
+    return _test_hasher if get_settings().environment == Environment.test else _hasher
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current().hash(password)
 
 
 def verify_password(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _current().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 

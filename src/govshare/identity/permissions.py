@@ -37,6 +37,8 @@ class Permission(StrEnum):
     identity_manage = "identity:manage"
     own_account = "identity:own_account"
     data_admin_register = "identity:data_admin_register"
+    # a department's own sharing office and contacts (A6.1): the bureau, or that department's dept_admin
+    department_contacts_edit = "identity:department_contacts_edit"
     # audit
     audit_read = "audit:read"
     # calendar
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.identity_read,
             Permission.identity_manage,
             Permission.data_admin_register,
+            Permission.department_contacts_edit,
             Permission.calendar_manage,
             Permission.topic_manage,
         }
@@ -86,9 +89,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.catalog_import,
             Permission.change_request_file,
             Permission.data_admin_register,
+            Permission.department_contacts_edit,
         }
     ),
-    Role.dept_user: frozenset(_READER),
+    Role.dept_user: frozenset(_READER | {Permission.identity_read}),  # the department directory
     Role.auditor: frozenset(
         {
             Permission.own_account,

@@ -38,7 +38,7 @@ BUREAU_USCC = make_uscc("11620100MB1234567")
 
 
 def ensure_reference_data(session: Session) -> None:
-    """Create the province, the city, its eleven regions and the bureau, if missing (idempotent)."""
+    """Create the province, the city, its eleven regions, the bureau and the catalog classes (idempotent)."""
     province = _region(session, PROVINCE, RegionLevel.province, None)
     city = _region(session, CITY, RegionLevel.city, province.id)
     for seed in COUNTIES:
@@ -55,6 +55,9 @@ def ensure_reference_data(session: Session) -> None:
             )
         )
     session.flush()
+    from govshare.catalog.reference import ensure_classifications  # the catalog's own reference data
+
+    ensure_classifications(session)
 
 
 def _region(session: Session, seed: RegionSeed, level: RegionLevel, parent_id: int | None) -> Region:

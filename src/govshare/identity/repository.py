@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+import datetime as dt
+
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.identity.actor import Actor
@@ -10,6 +12,8 @@ from govshare.identity.models import (
     ApiToken,
     DataAdminRecord,
     Department,
+    LoginAlert,
+    Office,
     Region,
     RoleAssignment,
     User,
@@ -98,3 +102,173 @@ def data_admin_history(session: Session, department_id: int) -> list[DataAdminRe
 
 def department_by_uscc(session: Session, uscc: str) -> Department | None:
     return session.execute(select(Department).where(Department.uscc == uscc)).scalar_one_or_none()
+
+
+# --- administration (regions, departments, offices, people) ---------------------------------------
+
+
+def claim_version(session: Session, model: type[Department] | type[User], object_id: int, expected: int) -> bool:
+    """Bump ``version`` only if it still is ``expected``: the conditional UPDATE that lets one of two
+    concurrent edits win. On PostgreSQL the row stays locked until the transaction ends."""
+    result = session.execute(
+        update(model)
+        .where(model.id == object_id, model.version == expected)
+        .values(version=model.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def departments(
+    session: Session, actor: Actor, *, region_id: int | None = None, q: str = "", include_inactive: bool = True
+) -> list[Department]:
+    stmt = readable_departments(actor).options(selectinload(Department.region))
+    if region_id is not None:
+        stmt = stmt.where(Department.region_id == region_id)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        stmt = stmt.where(
+            Department.name.like(pattern, escape="\\")
+            | Department.short_name.like(pattern, escape="\\")
+            | (Department.uscc == q.upper())
+        )
+    if not include_inactive:
+        stmt = stmt.where(Department.is_active.is_(True))
+    return list(session.execute(stmt).scalars())
+
+
+def department_detail(session: Session, actor: Actor, department_id: int) -> Department | None:
+    stmt = (
+        readable_departments(actor)
+        .options(selectinload(Department.region), selectinload(Department.offices))
+        .where(Department.id == department_id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def office(session: Session, office_id: int) -> Office | None:
+    return session.get(Office, office_id)
+
+
+def office_by_name(session: Session, department_id: int, name: str) -> Office | None:
+    return session.execute(
+        select(Office).where(Office.department_id == department_id, Office.name == name)
+    ).scalar_one_or_none()
+
+
+def active_users_of_department(session: Session, department_id: int) -> list[User]:
+    return list(
+        session.execute(
+            select(User).where(User.department_id == department_id, User.is_active.is_(True)).order_by(User.id)
+        ).scalars()
+    )
+
+
+def users_page(
+    session: Session,
+    actor: Actor,
+    *,
+    department_id: int | None = None,
+    role: Role | None = None,
+    q: str = "",
+    active: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[User], int]:
+    """One page of the accounts the actor may see, with the total count."""
+    stmt = readable_users(actor).options(selectinload(User.department))
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    if role is not None:
+        stmt = stmt.where(User.id.in_(select(RoleAssignment.user_id).where(RoleAssignment.role == role.value)))
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        stmt = stmt.where(User.username.like(pattern, escape="\\") | User.display_name.like(pattern, escape="\\"))
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = list(session.execute(stmt.offset(offset).limit(limit)).scalars())
+    return rows, int(total)
+
+
+def readable_user(session: Session, actor: Actor, user_id: int) -> User | None:
+    stmt = readable_users(actor).options(selectinload(User.department)).where(User.id == user_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def api_tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.execute(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())).scalars()
+    )
+
+
+def login_alerts(
+    session: Session, *, user_id: int | None = None, unacknowledged_only: bool = False, limit: int = 200
+) -> list[tuple[LoginAlert, User]]:
+    stmt = select(LoginAlert, User).join(User, User.id == LoginAlert.user_id).order_by(LoginAlert.id.desc())
+    if user_id is not None:
+        stmt = stmt.where(LoginAlert.user_id == user_id)
+    if unacknowledged_only:
+        stmt = stmt.where(LoginAlert.acknowledged_at.is_(None))
+    return [(a, u) for a, u in session.execute(stmt.limit(limit))]
+
+
+def unacknowledged_alert_count(session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(LoginAlert).where(LoginAlert.acknowledged_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def login_alert(session: Session, alert_id: int) -> LoginAlert | None:
+    return session.get(LoginAlert, alert_id)
+
+
+# --- the data administrator register (A34.1) ------------------------------------------------------
+
+
+def data_admin_record(session: Session, record_id: int) -> DataAdminRecord | None:
+    return session.get(DataAdminRecord, record_id)
+
+
+def _current_on(day: dt.date) -> ColumnElement[bool]:
+    return (DataAdminRecord.start_date <= day) & (DataAdminRecord.end_date.is_(None) | (DataAdminRecord.end_date > day))
+
+
+def current_data_admins(
+    session: Session, day: dt.date, department_ids: list[int] | None = None
+) -> list[DataAdminRecord]:
+    """Records in force on ``day``: started, and not yet ended."""
+    stmt = select(DataAdminRecord).where(_current_on(day)).order_by(DataAdminRecord.department_id, DataAdminRecord.id)
+    if department_ids is not None:
+        stmt = stmt.where(DataAdminRecord.department_id.in_(department_ids))
+    return list(session.execute(stmt).scalars())
+
+
+def open_data_admin_records(session: Session, department_id: int) -> list[DataAdminRecord]:
+    """Records not ended (including ones that start in the future)."""
+    return list(
+        session.execute(
+            select(DataAdminRecord)
+            .where(DataAdminRecord.department_id == department_id, DataAdminRecord.end_date.is_(None))
+            .order_by(DataAdminRecord.id)
+        ).scalars()
+    )
+
+
+def departments_without_data_admin(session: Session, day: dt.date) -> list[Department]:
+    """Active departments with no data administrator in force on ``day`` (one set-based query)."""
+    covered = select(DataAdminRecord.department_id).where(_current_on(day))
+    return list(
+        session.execute(
+            select(Department)
+            .options(selectinload(Department.region))
+            .where(Department.is_active.is_(True), Department.id.not_in(covered))
+            .order_by(Department.region_id, Department.id)
+        ).scalars()
+    )
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

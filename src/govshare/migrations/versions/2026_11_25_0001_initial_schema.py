@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:49:38.121435
+Create Date: 2026-11-25 10:56:49.517831
 """
 
 from collections.abc import Sequence
@@ -188,6 +188,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_token_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "calendar_correction",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.Column("set_by_id", sa.Integer(), nullable=True),
+        sa.Column("set_by_name", sa.String(length=64), nullable=False),
+        sa.Column("set_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["set_by_id"], ["app_user.id"], name=op.f("fk_calendar_correction_set_by_id_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_correction")),
+        sa.UniqueConstraint("day", name=op.f("uq_calendar_correction_day")),
+    )
+    op.create_table(
+        "calendar_year",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("loaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("loaded_by_name", sa.String(length=64), nullable=False),
+        sa.Column("loaded_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["loaded_by_id"], ["app_user.id"], name=op.f("fk_calendar_year_loaded_by_id_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_year")),
+        sa.UniqueConstraint("year", name=op.f("uq_calendar_year_year")),
+    )
+    op.create_table(
         "data_admin_record",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
@@ -356,6 +381,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("filing_due", sa.Date(), nullable=False),
         sa.Column("filing_due_provisional", sa.Boolean(), nullable=False),
+        sa.Column("filing_due_original", sa.Date(), nullable=True),
         sa.Column("extension_status", sa.String(length=16), nullable=False),
         sa.Column("extension_days", sa.Integer(), nullable=False),
         sa.Column("extension_reason", sa.Text(), nullable=False),
@@ -452,6 +478,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_data_item_resource_id"), ["resource_id"], unique=False)
 
     op.create_table(
+        "resource_search",
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("name_tokens", sa.Text(), nullable=False),
+        sa.Column("code_tokens", sa.Text(), nullable=False),
+        sa.Column("body_tokens", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id"], ["resource.id"], name=op.f("fk_resource_search_resource_id_resource"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("resource_id", name=op.f("pk_resource_search")),
+    )
+    op.create_table(
         "review_decision",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
@@ -511,6 +548,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_review_decision_resource_id"))
 
     op.drop_table("review_decision")
+    op.drop_table("resource_search")
     with op.batch_alter_table("data_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_item_resource_id"))
         batch_op.drop_index(batch_op.f("ix_data_item_name_key"))
@@ -559,6 +597,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_data_admin_record_department_id"))
 
     op.drop_table("data_admin_record")
+    op.drop_table("calendar_year")
+    op.drop_table("calendar_correction")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 

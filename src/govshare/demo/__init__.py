@@ -1,0 +1,1 @@
+"""``govshare demo``: realistic, entirely fictitious Lanzhou data, seeded through the services."""
