@@ -8,20 +8,26 @@ one — the two ways ``search`` can take must give the same answers.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from govshare.catalog import search, service
-from govshare.catalog.models import DataItem, Resource, ResourceSearch, Topic
+from govshare.catalog.models import Classification, DataItem, Resource, ResourceSearch, Topic
 from govshare.catalog.schemas import DataItemIn
+from govshare.cli import app as cli_app
+from govshare.config import get_settings
+from govshare.db import Database
 from govshare.errors import ValidationFailed
 from govshare.identity.actor import Actor
-from govshare.identity.models import Department
+from govshare.identity.models import Department, Region
 from govshare.identity.permissions import Role
+from govshare.kit.uscc import make_uscc
 from tests.factories import Factory
 from tests.helpers import sign_in
 
@@ -84,7 +90,7 @@ def test_two_character_words_find_the_right_resources_and_no_others(
     item_hit = _published(factory, dept, "社会保险卡发放信息", items=[("社保卡号", "C"), ("发卡日期", "D")])
     phrase = _published(factory, dept, "流动人口信息")
     unrelated = _published(factory, dept, "法人单位信息", scenario="办理人事手续时核验")
-    f = {"provider_id": dept.id} if plan == "scan" else {}
+    f: dict[str, Any] = {"provider_id": dept.id} if plan == "scan" else {}
 
     # Name hits first (newest first among them), then the other hits.
     assert _ids(session, system, "人口", **f) == [phrase.id, both.id, name_hit.id, body_hit.id]
@@ -110,7 +116,7 @@ def test_single_characters_ascii_words_and_codes(factory: Factory, session: Sess
     newborn = _published(factory, dept, "新生儿")
     gateway = _published(factory, dept, "不动产登记查询API接口", channel="api")
     air = _published(factory, dept, "空气质量监测", items=[("PM2.5浓度", "N")])
-    f = {"provider_id": dept.id} if plan == "scan" else {}
+    f: dict[str, Any] = {"provider_id": dept.id} if plan == "scan" else {}
 
     assert _ids(session, system, "婚", **f) == [marriage.id, divorce_item.id]
     assert _ids(session, system, "儿", **f) == [newborn.id]  # the last character of a run
@@ -131,7 +137,7 @@ def test_ranking_name_then_code_then_elsewhere_newest_first(
     older_name = _published(factory, dept, "交通运输许可信息")
     body = _published(factory, dept, "道路信息", summary="运输许可的办理记录")
     newer_name = _published(factory, dept, "运输许可变更信息")
-    f = {"provider_id": dept.id} if plan == "scan" else {}
+    f: dict[str, Any] = {"provider_id": dept.id} if plan == "scan" else {}
     assert _ids(session, system, "运输许可", **f) == [newer_name.id, older_name.id, body.id]
     # An ASCII word in a code ranks the resource with that code before resources that only
     # mention it elsewhere.
@@ -263,7 +269,7 @@ def test_pages_and_capped_totals(
     dept = factory.department()
     made = [_published(factory, dept, f"医疗机构执业信息{n}") for n in range(5)]
     newest_first = [r.id for r in reversed(made)]
-    f = {"provider_id": dept.id} if plan == "scan" else {}
+    f: dict[str, Any] = {"provider_id": dept.id} if plan == "scan" else {}
 
     first = search.search(session, system, q="医疗", page=1, page_size=2, **f)
     assert [i.id for i in first.items] == newest_first[:2] and first.has_next and first.total == 5
@@ -311,3 +317,45 @@ def test_search_api(factory: Factory, session: Session, client: TestClient) -> N
     assert r.status_code == 422
     r = client.get("/api/v1/catalog/search", params={"q": "人" * 101})
     assert r.status_code == 422
+
+
+def test_reindex_command_rebuilds_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: Actor) -> None:
+    url = f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}"
+    monkeypatch.setenv("GOVSHARE_DATABASE_URL", url)
+    monkeypatch.setenv("GOVSHARE_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    fresh = Database(url)
+    try:
+        assert runner.invoke(cli_app, ["init"]).exit_code == 0
+        with fresh.session_scope() as s:
+            region = s.execute(select(Region).where(Region.code == "620100")).scalar_one()
+            dept = Department(name="兰州市民政局", uscc=make_uscc("11620100MB7654321"), region_id=region.id)
+            s.add(dept)
+            s.flush()
+            s.execute(
+                insert(Resource).values(
+                    code="101/000001",
+                    name="婚姻登记信息",
+                    name_key="婚姻登记信息",
+                    classification_id=s.execute(
+                        select(Classification.id).where(Classification.code == "101")
+                    ).scalar_one(),
+                    provider_id=dept.id,
+                    format_class="database",
+                    channel="table",
+                    update_cycle="daily",
+                    reviewing_region_id=region.id,
+                    status="published",
+                )
+            )
+        with fresh.session_scope() as s:
+            assert search.search(s, system, q="婚姻").total == 0
+        result = runner.invoke(cli_app, ["reindex"])
+        assert result.exit_code == 0, result.output
+        assert "已重建 1 个信息资源的检索索引" in result.output
+        with fresh.session_scope() as s:
+            assert search.search(s, system, q="婚姻").total == 1
+    finally:
+        fresh.dispose()
+        get_settings.cache_clear()

@@ -218,7 +218,8 @@ def _move(
             action = None
     if action is None:
         raise InvalidTransition(
-            f"变更申请当前状态为“{label(cr.status, ChangeRequestStatus)}”(延期:{label(cr.extension_status, ExtensionStatus)}),不能执行此操作",
+            f"变更申请当前状态为“{label(cr.status, ChangeRequestStatus)}”"
+            f"(延期:{label(cr.extension_status, ExtensionStatus)}),不能执行此操作",
             code="change_request_invalid_transition",
         )
     seen = cr.version if expected_version is None else expected_version

@@ -15,9 +15,20 @@ lookup; a single Chinese character is a prefix match (it starts a bigram, or end
 word matches whole. All parts must match (AND).
 
 Ranking is deliberately simple and cheap: resources whose *name* matches the whole query first,
-then those whose *code* does, then the rest; within each group by resource code. Visibility is
-``repository.visibility_clause(actor)`` applied in the same statement as the text match, so the
-database drives from the (small) set of text hits and checks visibility per hit, never the reverse.
+then those whose *code* does, then the rest; newest first within each group (as the catalog list
+is). Within a group that order is the index's own order (FTS5 rowids, the primary key), so the
+first page of a word found in 100,000 resources reads a few dozen hits, not all of them.
+
+Three ways to answer, chosen per query (measured in bench/catalog_search.py):
+- from the index, tier by tier, newest first (SQLite: FTS5 yields rowids in order; PostgreSQL:
+  the same in widening windows of ids, see ``_id_windows``);
+- when the filters leave fewer than SCAN_LIMIT resources (one provider, a department's drafts),
+  from those resources, testing their tokens with LIKE — the same test the index makes — since the
+  index would walk every hit of a common word to find the few that pass the filters;
+- the total is counted only up to COUNT_CAP ("500+"), which bounds its cost.
+
+Visibility is ``repository.visibility_clause(actor)`` — the WHERE clause of ``readable`` — applied
+in the same statement as the words, per hit, so it never forces a pass over the whole catalog.
 
 The statements live here rather than in ``repository.py`` because they are dialect-specific and
 only make sense next to the index they read (the index rows are written here as well).
@@ -69,8 +80,9 @@ from govshare.identity.models import Department
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 12
 MAX_PAGE_SIZE = 100
-# Counting every hit of a very common word costs more than the page itself; beyond this many the
-# total is reported as a lower bound (``ResourcePage.total`` = COUNT_CAP, ``has_next`` still exact).
+# Counting every hit of a common word costs more than the page itself (bench: counting to 1000
+# doubled the p95 on PostgreSQL); from this many on, ``ResourcePage.total`` is a lower bound
+# (at least COUNT_CAP, shown as "500+"); ``has_next`` stays exact.
 COUNT_CAP = 500
 # PostgreSQL reads each rank tier in windows of resource ids, the first this wide (see _id_windows).
 FIRST_ID_WINDOW = 2000

@@ -24,7 +24,8 @@ Reader = Annotated[Actor, Depends(require(Permission.catalog_read))]
     summary="按中文词检索目录",
     description=(
         "按名称、代码、摘要、应用场景、提供方和信息项名称检索(两字词如“人口”“社保”即可命中,多个词须同时命中);"
-        "名称命中者在前,其次代码命中,再按资源代码排序。total 最多计到 1000(超过时为 1000,即“1000+”)。"
+        "名称命中者在前,其次代码命中,其余在后;同组内新资源在前。"
+        f"total 最多计到 {search_service.COUNT_CAP}(不少于此数时即“{search_service.COUNT_CAP}+”),has_next 始终准确。"
     ),
 )
 def search_catalog(

@@ -6,6 +6,7 @@ import typer
 
 from govshare.cli import audit, backup, calendar, core, demo
 from govshare.cli import catalog as catalog_cli
+from govshare.cli import search as search_cli
 
 app = typer.Typer(help="兰州市政务数据共享交换平台 govshare 命令行", no_args_is_help=True, add_completion=False)
 core.register(app)
@@ -15,6 +16,7 @@ app.add_typer(calendar.app, name="calendar", help="工作日历:查看、载入�
 app.command(name="backup")(backup.backup)
 app.command(name="restore")(backup.restore)
 app.command(name="demo")(demo.demo)
+app.command(name="reindex")(search_cli.reindex)
 
 
 def main() -> None:
