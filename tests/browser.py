@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from govshare import migrate
 from govshare.app import create_app
 from govshare.db import Database
 from govshare.identity.reference import ensure_reference_data
+from tests import pg
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -59,14 +58,7 @@ def _free_port() -> int:
 
 def _live_database_url(base_url: str, tmp: Path) -> str:
     if base_url.startswith("postgres"):
-        parsed = make_url(base_url).set(drivername="postgresql+psycopg")
-        name = f"{parsed.database}_live"
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return parsed.set(database=name).render_as_string(hide_password=False)
+        return pg.create_database(pg.sibling_url(base_url, "_live"))
     return f"sqlite:///{(tmp / 'live.db').as_posix()}"
 
 
@@ -91,6 +83,8 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     server.should_exit = True
     thread.join(timeout=10)
     db.dispose()
+    if url.startswith("postgres"):
+        pg.drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from govshare.db import Database, create_db_engine
 from govshare.identity.actor import Actor
 from govshare.identity.reference import ensure_reference_data
 from govshare.kit import clock
+from tests import pg
 from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -47,25 +48,10 @@ def _test_url(tmp_root: Path) -> str:
 
 
 def _prepare_postgres(url: str) -> None:
-    parsed = make_url(url).set(drivername="postgresql+psycopg")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            name = parsed.database
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        pg.create_database(url)
     except Exception as exc:  # a loud failure, never a silent skip
         raise pytest.UsageError(f"PostgreSQL 不可用({url}):{exc}") from exc
-    finally:
-        admin.dispose()
-
-
-def _drop_postgres(url: str) -> None:
-    parsed = make_url(url).set(drivername="postgresql+psycopg")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +72,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     if database_url.startswith("postgres"):
-        _drop_postgres(database_url)
+        pg.drop_database(database_url)
 
 
 @pytest.fixture

@@ -85,6 +85,8 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         response: Response = problem(exc.status, exc.code, exc.title, exc.detail, request, exc.errors)
         return response
+    if isinstance(exc, Forbidden) and exc.code == "password_change_required":
+        return RedirectResponse("/account?must_change=1#password", status_code=303)
     if isinstance(exc, Unauthorized):
         if exc.code == "mfa_required":
             return RedirectResponse("/login/mfa", status_code=303)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from govshare import migrate
@@ -27,7 +26,7 @@ from govshare.identity.actor import Actor
 from govshare.identity.permissions import Role
 from govshare.identity.reference import ensure_reference_data
 from govshare.kit import clock
-from tests.conftest import _drop_postgres, _prepare_postgres
+from tests import pg
 from tests.factories import Factory
 
 APPROVE = ReviewDecisionIn(decision="approved", comment="同意")
@@ -530,6 +529,23 @@ def test_duplicate_collection_warns_naming_the_other_department(factory: Factory
 
 
 @pytest.mark.article("A18.1")
+def test_duplicate_warnings_are_one_per_item_and_skip_generic_fields(factory: Factory, session: Session) -> None:
+    police = factory.department("兰州市公安局")
+    hrss = factory.department("兰州市人力资源和社会保障局")
+    factory.published_resource(police, name="常住人口信息", items=[("公民身份号码", "C"), ("备注", "C")])
+    factory.published_resource(police, name="暂住人口信息", items=[("公民身份号码", "C")])
+    factory.published_resource(hrss, name="社保参保信息", items=[("公民身份号码", "C"), ("备注", "C")])
+    mine = factory.resource(factory.department(), items=[("公民身份号码", "C"), ("备注", "C")])
+
+    warnings = service.duplicate_warnings(session, mine)
+
+    assert [w["item_name"] for w in warnings] == ["公民身份号码"]  # 备注 is descriptive, not collected data
+    providers = {p["department_name"] for p in warnings[0]["providers"]}
+    assert providers == {"兰州市公安局", "兰州市人力资源和社会保障局"}  # one entry per department
+    assert "兰州市公安局" in warnings[0]["message"] and "兰州市人力资源和社会保障局" in warnings[0]["message"]
+
+
+@pytest.mark.article("A18.1")
 def test_duplicate_detection_is_one_query_whatever_the_item_count(factory: Factory, session: Session) -> None:
     other = factory.department()
     factory.published_resource(other, items=[(f"字段{i}", "C") for i in range(40)])
@@ -580,9 +596,7 @@ def test_reference_classifications_exist(session: Session) -> None:
 def isolated_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A database of its own, because two real transactions must commit (the usual test rolls back)."""
     if database_url.startswith("postgres"):
-        parsed = make_url(database_url)
-        url = parsed.set(database=f"{parsed.database}_race").render_as_string(hide_password=False)
-        _prepare_postgres(url)
+        url = pg.create_database(pg.sibling_url(database_url, "_race"))
     else:
         url = f"sqlite:///{(tmp_path / 'race.db').as_posix()}"
     db = Database(url)
@@ -592,7 +606,7 @@ def isolated_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     yield db
     db.dispose()
     if url.startswith("postgres"):
-        _drop_postgres(url)
+        pg.drop_database(url)
 
 
 @pytest.mark.article("A15.1")

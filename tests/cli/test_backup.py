@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from govshare.cli import app
 from govshare.config import get_settings
 from govshare.db import Database
 from govshare.identity.models import Department
+from tests import pg
 
 
-def _fresh_url(database_url: str, tmp_path: Path) -> str:
+@contextmanager
+def _platform_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not database_url.startswith("postgres"):
-        return f"sqlite:///{(tmp_path / 'platform.db').as_posix()}"
-    parsed = make_url(database_url).set(drivername="postgresql+psycopg")
-    name = f"{parsed.database}_backup"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False)
+        yield f"sqlite:///{(tmp_path / 'platform.db').as_posix()}"
+        return
+    with pg.scratch_database(database_url, "_backup") as url:
+        yield url
 
 
 @pytest.mark.article("A30.1")
 def test_backup_then_restore_brings_back_the_data(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = _fresh_url(database_url, tmp_path)
+    with _platform_database(database_url, tmp_path) as url:
+        _round_trip(url, tmp_path, monkeypatch)
+
+
+def _round_trip(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVSHARE_DATABASE_URL", url)
     monkeypatch.setenv("GOVSHARE_VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -41,6 +40,7 @@ from govshare.identity.permissions import Role
 from govshare.kit.clock import today
 from govshare.kit.crypto import decrypt
 from govshare.kit.uscc import uscc_problem
+from tests import pg
 
 
 def test_demo_seeds_a_realistic_platform_through_the_services(session: Session) -> None:
@@ -149,17 +149,8 @@ def _demo_database(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     if not url.startswith("postgres"):
         yield "", []
         return
-    target = make_url(url).set(drivername="postgresql+psycopg", database=f"govshare_demo_{os.getpid()}")
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    try:
-        yield target.render_as_string(hide_password=False), ["--reset", "--force"]
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        admin.dispose()
+    with pg.scratch_database(url, "_demo") as target:
+        yield target, ["--reset", "--force"]
 
 
 def test_demo_command_seeds_its_own_database_and_keeps_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

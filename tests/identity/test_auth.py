@@ -130,3 +130,23 @@ def test_personal_api_token(client: TestClient, factory: Factory, session: Sessi
     r = fresh.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"})
     assert r.status_code == 200 and r.json()["username"] == user.username
     assert fresh.get("/api/v1/me", headers={"Authorization": "Bearer gst_nope"}).status_code == 401
+
+
+@pytest.mark.article("A31.1")
+def test_temporary_password_allows_nothing_but_changing_it(
+    client: TestClient, factory: Factory, session: Session
+) -> None:
+    user = factory.user(Role.dept_user)
+    user.must_change_password = True
+    session.flush()
+    assert login(client, user.username) == 303
+    r = client.get("/api/v1/catalog/resources")
+    assert r.status_code == 403 and r.json()["code"] == "password_change_required"
+    assert client.get("/catalog", follow_redirects=False).headers["location"].startswith("/account")
+    r = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "Fresh-Passw0rd-99"},
+        headers={"X-CSRF-Token": client.cookies["gs_csrf"]},
+    )
+    assert r.status_code == 204
+    assert client.get("/api/v1/catalog/resources").status_code == 200

@@ -447,29 +447,87 @@ def submit(session: Session, actor: Actor, resource_id: int, *, expected_version
     return resource
 
 
+# Descriptive fields every register has (dates of record-keeping, coordinates, remarks) are not
+# "collecting the same data twice" in the sense of article 18; warning on them buried the real
+# duplicates (公民身份号码, 统一社会信用代码 …) under thousands of lines on realistic catalogs.
+GENERIC_ITEM_KEYS = frozenset(
+    {
+        "序号",
+        "编号",
+        "备注",
+        "说明",
+        "状态",
+        "类型",
+        "名称",
+        "地址",
+        "联系电话",
+        "经度",
+        "纬度",
+        "创建时间",
+        "更新时间",
+        "修改时间",
+        "录入时间",
+        "入库时间",
+        "数据更新时间",
+        "登记日期",
+        "发证日期",
+        "发证机关",
+        "有效期",
+        "有效期至",
+        "有效期起",
+        "有效期止",
+        "开始日期",
+        "结束日期",
+        "年度",
+        "月份",
+    }
+)
+_NAMED_PROVIDERS = 3
+
+
 def duplicate_warnings(session: Session, resource: Resource) -> list[dict[str, Any]]:
     """一数一源 (A18.1): this resource's 信息项 that another department already provides.
 
-    One warning per (信息项, other resource) where the normalised name and the data type match a
-    published or submitted resource of another department; computed with one query.
+    A match is a published or submitted resource of another department with an item of the same
+    normalised name and data type (one query). One warning per 信息项, naming the departments that
+    provide it and one resource of each; generic descriptive fields (``GENERIC_ITEM_KEYS``) are skipped.
     """
-    by_key: dict[tuple[str, str], DataItem] = {(i.name_key, i.data_type): i for i in resource.items}
+    by_key: dict[tuple[str, str], DataItem] = {
+        (i.name_key, i.data_type): i for i in resource.items if i.name_key not in GENERIC_ITEM_KEYS
+    }
+    if not by_key:
+        return []
     matches = repo.items_provided_elsewhere(session, by_key.keys(), provider_id=resource.provider_id)
-    warnings: list[dict[str, Any]] = []
+    grouped: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
     for match in matches:
-        item = by_key[(match["key"], match["data_type"])]
+        grouped.setdefault((match["key"], match["data_type"]), {}).setdefault(match["department_id"], match)
+    warnings: list[dict[str, Any]] = []
+    for key, by_department in grouped.items():
+        item = by_key[key]
+        providers = list(by_department.values())
+        first = providers[0]
+        named = "、".join(
+            f"{m['department_name']}(“{m['resource_name']}”{m['resource_code']})" for m in providers[:_NAMED_PROVIDERS]
+        )
+        more = f"等 {len(providers)} 个部门" if len(providers) > _NAMED_PROVIDERS else ""
         warnings.append(
             {
                 "item_name": item.name,
                 "data_type": item.data_type,
-                "department_id": match["department_id"],
-                "department_name": match["department_name"],
-                "resource_id": match["resource_id"],
-                "resource_code": match["resource_code"],
-                "resource_name": match["resource_name"],
+                "department_id": first["department_id"],
+                "department_name": first["department_name"],
+                "resource_id": first["resource_id"],
+                "resource_code": first["resource_code"],
+                "resource_name": first["resource_name"],
+                "providers": [
+                    {
+                        k: m[k]
+                        for k in ("department_id", "department_name", "resource_id", "resource_code", "resource_name")
+                    }
+                    for m in providers
+                ],
                 "message": (
-                    f"信息项“{item.name}”({label(item.data_type)})已由{match['department_name']}的资源"
-                    f"“{match['resource_name']}”({match['resource_code']})提供,请核实是否重复采集(一数一源)"
+                    f"信息项“{item.name}”({label(item.data_type)})已由{named}{more}提供,请核实是否重复采集(一数一源)"
                 ),
             }
         )

@@ -30,6 +30,7 @@ class Actor:
     context: RequestContext = field(default_factory=RequestContext)
     session_id: int | None = None
     kind: str = "person"
+    must_change_password: bool = False
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -41,6 +42,9 @@ class Actor:
         return permission in self.permissions
 
     def require(self, permission: Permission) -> None:
+        if self.must_change_password and permission != Permission.own_account:
+            # A temporary password set by an administrator is good for changing itself, nothing else.
+            raise Forbidden("请先修改管理员设置的临时密码", code="password_change_required")
         if not self.can(permission):
             raise Forbidden(f"当前账号无“{permission}”权限", code="permission_denied")
 

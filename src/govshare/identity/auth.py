@@ -47,6 +47,7 @@ def actor_for(user: User, context: RequestContext, session_id: int | None = None
         reviewer_region_ids=reviewer_regions,
         context=context,
         session_id=session_id,
+        must_change_password=user.must_change_password,
     )
 
 
