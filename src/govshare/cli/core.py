@@ -26,6 +26,39 @@ def register(app: typer.Typer) -> None:
         init_database()
         typer.echo(f"数据库已就绪:{get_settings().effective_database_url}")
 
+    @app.command("create-admin")
+    def create_admin(
+        username: str = typer.Argument(..., help="账号"),
+        display_name: str = typer.Option("系统管理员", "--name", help="姓名"),
+        password: str = typer.Option(..., prompt="初始密码", hide_input=True, confirmation_prompt=True),
+    ) -> None:
+        """开设第一个市大数据局系统管理员账号(首次登录须修改密码并绑定动态口令)。"""
+        from govshare.cli._common import console_actor
+        from govshare.errors import DomainError
+        from govshare.identity.permissions import Role
+        from govshare.identity.reference import bureau
+        from govshare.identity.service import create_user
+
+        init_database()
+        db = open_database()
+        try:
+            with db.session_scope() as session:
+                create_user(
+                    session,
+                    console_actor(),
+                    username=username,
+                    display_name=display_name,
+                    department_id=bureau(session).id,
+                    password=password,
+                    roles=[(Role.bureau_admin, None)],
+                )
+        except DomainError as exc:
+            typer.echo(f"未能创建:{exc.detail}", err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            db.dispose()
+        typer.echo(f"已创建系统管理员 {username};首次登录须修改密码并绑定动态口令。")
+
     @app.command()
     def serve(
         host: str = typer.Option(None, help="监听地址,默认取 GOVSHARE_SERVER__HOST"),
