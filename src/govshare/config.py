@@ -58,6 +58,18 @@ class ExcelSettings(BaseModel):
     max_item_rows: int = 100_000
 
 
+class FilesSettings(BaseModel):
+    """The file channel (``GOVSHARE_FILES__MOUNT_ROOTS='["/mnt/provider"]'`` …).
+
+    A provider may name a mounted directory only inside one of ``mount_roots``; with none configured,
+    pulling from a directory is refused.
+    """
+
+    mount_roots: list[Path] = []
+    max_bytes: int = 10 * 1024 * 1024 * 1024
+    pull_timeout_seconds: float = 30.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOVSHARE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -70,6 +82,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
     excel: ExcelSettings = ExcelSettings()
+    files: FilesSettings = FilesSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

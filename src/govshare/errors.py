@@ -46,6 +46,12 @@ class ValidationFailed(DomainError):
     default_code = "validation_failed"
 
 
+def raise_if_errors(prefix: str, errors: list[FieldError]) -> None:
+    """Refuse with every field's message listed after ``prefix`` (e.g. "部门信息有误:"), if there are any."""
+    if errors:
+        raise ValidationFailed(prefix + ";".join(e.message for e in errors), errors=errors)
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "未登录或登录已失效"

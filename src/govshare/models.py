@@ -3,6 +3,17 @@
 from govshare.audit import models as audit_models
 from govshare.calendar import models as calendar_models
 from govshare.catalog import models as catalog_models
+from govshare.exchange import file_models as exchange_file_models
+from govshare.exchange import gateway_models as exchange_gateway_models
+from govshare.exchange import models as exchange_models
 from govshare.identity import models as identity_models
 
-__all__ = ["audit_models", "calendar_models", "catalog_models", "identity_models"]
+__all__ = [
+    "audit_models",
+    "calendar_models",
+    "catalog_models",
+    "exchange_file_models",
+    "exchange_gateway_models",
+    "exchange_models",
+    "identity_models",
+]

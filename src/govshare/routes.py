@@ -16,6 +16,7 @@ def include_all(app: FastAPI) -> None:
     from govshare.catalog import excel_pages as catalog_excel_pages
     from govshare.catalog import pages as catalog_pages
     from govshare.catalog import search_api as catalog_search_api
+    from govshare.exchange import gateway_api as exchange_gateway_api
     from govshare.identity import admin_pages as identity_admin_pages
     from govshare.identity import api as identity_api
     from govshare.identity import pages as identity_pages
@@ -35,4 +36,5 @@ def include_all(app: FastAPI) -> None:
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(audit_pages.router)
     app.include_router(calendar_api.router, prefix="/api/v1")
+    app.include_router(exchange_gateway_api.router, prefix="/api/v1")
     app.include_router(calendar_pages.router)

@@ -66,3 +66,11 @@ class Action(StrEnum):
     change_request_extension_decided = "catalog.change_request.extension_decided"
     change_request_approved = "catalog.change_request.approved"
     change_request_rejected = "catalog.change_request.rejected"
+    # exchange: the gateway's allow-list of provider networks
+    provider_network_added = "exchange.provider_network.added"
+    provider_network_removed = "exchange.provider_network.removed"
+    # exchange: mounts and their runs
+    mount_created = "exchange.mount.created"
+    sync_requested = "exchange.sync.requested"
+    # exchange: file channel versions
+    file_version_added = "exchange.file_version.added"

@@ -43,7 +43,7 @@ from govshare.audit import service as audit
 from govshare.audit.actions import Action
 from govshare.calendar import repository as repo
 from govshare.calendar.models import CalendarCorrection, CalendarYear
-from govshare.errors import Conflict, FieldError, NotFound, ValidationFailed
+from govshare.errors import Conflict, FieldError, NotFound, ValidationFailed, raise_if_errors
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.kit.clock import now, today
@@ -493,8 +493,7 @@ def load_year(
         errors.append(FieldError("file", "以下日期既标为休又标为班:" + "、".join(d.isoformat() for d in both[:10])))
     if not holidays:
         errors.append(FieldError("file", f"没有任何放假日期;{year} 年的节假日安排至少应有一天休息日"))
-    if errors:
-        raise ValidationFailed("年度节假日安排有误:" + ";".join(e.message for e in errors), errors=errors)
+    raise_if_errors("年度节假日安排有误:", errors)
 
     previous = repo.year_row(session, year)
     before = {

@@ -31,7 +31,6 @@ from govshare.catalog.pages import (
     _form_of,
     _invalid,
     _item_rows,
-    _optional_int,
     _payload,
     _resource_form,
     _vocabularies,
@@ -44,6 +43,7 @@ from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.kit.clock import today
 from govshare.web.dashboard import Panel, register_panels
+from govshare.web.forms import int_or_none, required_date
 from govshare.web.templating import redirect, render, templates
 
 router = APIRouter(prefix="/catalog/change-requests", include_in_schema=False)
@@ -57,15 +57,6 @@ templates.env.filters.setdefault("label", label)
 
 def _status(error: DomainError) -> int:
     return 422 if isinstance(error, ValidationFailed) else error.status
-
-
-def _date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationFailed(
-            "日期格式应为 YYYY-MM-DD", errors=[FieldError(name, "日期格式应为 YYYY-MM-DD")]
-        ) from None
 
 
 # --------------------------------------------------------------------------------------- list
@@ -131,7 +122,7 @@ def open_form(request: Request, session: SessionDep, actor: Filer, resource_id: 
 
 @router.post("/new")
 def open_submit(request: Request, session: SessionDep, actor: Filer, form: FormFields) -> Response:
-    resource_id = _optional_int(form.get("resource_id")) or 0
+    resource_id = int_or_none(form.get("resource_id")) or 0
     entered = {k: form.get(k, "") for k in ("trigger", "trigger_date", "trigger_description", "reason")}
     try:
         if entered["trigger"] not in ChangeTrigger.__members__:
@@ -142,7 +133,7 @@ def open_submit(request: Request, session: SessionDep, actor: Filer, form: FormF
                 actor,
                 resource_id=resource_id,
                 trigger=ChangeTrigger(entered["trigger"]),
-                trigger_date=_date(entered["trigger_date"], "trigger_date"),
+                trigger_date=required_date(entered["trigger_date"], "trigger_date"),
                 trigger_description=entered["trigger_description"],
                 reason=entered["reason"],
             )
@@ -196,7 +187,7 @@ def file(request: Request, session: SessionDep, actor: Filer, change_request_id:
     try:
         with _attempt(session):
             cr = service.file_change_request(
-                session, actor, change_request_id, expected_version=_optional_int(form.get("expected_version"))
+                session, actor, change_request_id, expected_version=int_or_none(form.get("expected_version"))
             )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(request, session, actor, change_request_id, error=exc, which="file")
@@ -209,7 +200,7 @@ def extension(
     request: Request, session: SessionDep, actor: Filer, change_request_id: int, form: FormFields
 ) -> Response:
     try:
-        days = _optional_int(form.get("days"))
+        days = int_or_none(form.get("days"))
         if days is None:
             raise ValidationFailed("请填写延长的工作日数", errors=[FieldError("days", "应为整数")])
         with _attempt(session):
@@ -219,7 +210,7 @@ def extension(
                 change_request_id,
                 days=days,
                 reason=form.get("reason", ""),
-                expected_version=_optional_int(form.get("expected_version")),
+                expected_version=int_or_none(form.get("expected_version")),
             )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(request, session, actor, change_request_id, error=exc, which="extension", form=dict(form))
@@ -240,9 +231,9 @@ def extension_decision(
                 actor,
                 change_request_id,
                 grant=grant,
-                days=_optional_int(form.get("days")),
+                days=int_or_none(form.get("days")),
                 comment=form.get("comment", ""),
-                expected_version=_optional_int(form.get("expected_version")),
+                expected_version=int_or_none(form.get("expected_version")),
             )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(
@@ -266,7 +257,7 @@ def decision(
                 change_request_id,
                 approve=approve,
                 comment=form.get("comment", ""),
-                expected_version=_optional_int(form.get("expected_version")),
+                expected_version=int_or_none(form.get("expected_version")),
             )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(request, session, actor, change_request_id, error=exc, which="decision", form=dict(form))
@@ -339,7 +330,7 @@ def proposed_submit(
                 actor,
                 change_request_id,
                 proposed=proposed,
-                expected_version=_optional_int(form.get("expected_version")),
+                expected_version=int_or_none(form.get("expected_version")),
             )
     except ValidationError as exc:
         error = _invalid(_field_errors(exc))

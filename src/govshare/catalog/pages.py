@@ -55,6 +55,7 @@ from govshare.identity.models import Department
 from govshare.identity.permissions import Permission, Role
 from govshare.kit.clock import today
 from govshare.web.dashboard import Panel, register_panels
+from govshare.web.forms import int_or_none, pager_base
 from govshare.web.templating import redirect, render, templates
 
 router = APIRouter(prefix="/catalog", include_in_schema=False)
@@ -150,11 +151,6 @@ def _invalid(errors: list[FieldError]) -> ValidationFailed:
     )
 
 
-def _optional_int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def _choice(value: str | None, allowed: type[Any]) -> str | None:
     value = (value or "").strip()
     return value if value in {m.value for m in allowed} else None
@@ -162,7 +158,7 @@ def _choice(value: str | None, allowed: type[Any]) -> str | None:
 
 def _item_rows(form: dict[str, str]) -> list[dict[str, Any]]:
     """The 信息项 rows a person filled in; a row without name, length or description is left out."""
-    rows = min(_optional_int(form.get("item_rows")) or 0, MAX_ITEM_ROWS)
+    rows = min(int_or_none(form.get("item_rows")) or 0, MAX_ITEM_ROWS)
     items: list[dict[str, Any]] = []
     for i in range(rows):
         prefix = f"items-{i}-"
@@ -215,7 +211,7 @@ def _resource_form(form: dict[str, str]) -> dict[str, Any]:
 
 def _payload(values: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     payload = {k: v for k, v in values.items() if k not in ("topic_id", "related_codes")}
-    payload["topic_id"] = _optional_int(values["topic_id"])
+    payload["topic_id"] = int_or_none(values["topic_id"])
     payload["related_codes"] = [c for c in re.split(r"[,，、;；\s]+", values["related_codes"]) if c]
     payload["items"] = items
     return payload
@@ -284,13 +280,13 @@ def browse(
     f: dict[str, Any] = {
         "q": q.strip()[:200],
         "classification": classification.strip() if classification.strip().isdigit() else "",
-        "topic_id": _optional_int(topic_id),
-        "provider_id": _optional_int(provider_id),
+        "topic_id": int_or_none(topic_id),
+        "provider_id": int_or_none(provider_id),
         "share_type": _choice(share_type, ShareType),
         "channel": _choice(channel, Channel),
         "status": _choice(status, ResourceStatus),
     }
-    number = max(_optional_int(page) or 1, 1)
+    number = max(int_or_none(page) or 1, 1)
     error: DomainError | None = None
     try:
         results = search.search(session, actor, **f, page=number, page_size=PAGE_SIZE)
@@ -298,7 +294,6 @@ def browse(
         error = exc
         results = ResourcePage(items=[], page=1, page_size=PAGE_SIZE, total=0, has_next=False)
     departments = identity_service.list_departments(session, actor)
-    query = urlencode({k: v for k, v in f.items() if v not in (None, "")})
     context = {
         "title": "资源目录",
         "f": f,
@@ -309,7 +304,7 @@ def browse(
         "provider_names": {d.id: d.name for d in departments},
         "classifications": service.list_classifications(session),
         "topics": [row.topic for row in topics.list_topics(session, actor)],
-        "pager_base": f"/catalog?{query}&" if query else "/catalog?",
+        "pager_base": pager_base("/catalog", f),
         **_vocabularies(),
     }
     return render(request, "catalog/list.html", context, actor=actor, status_code=422 if error else 200)
@@ -509,7 +504,7 @@ def update(request: Request, session: SessionDep, actor: Compiler, resource_id: 
     resource = service.get_resource(session, actor, resource_id)
     values = _resource_form(form)
     items = _item_rows(form)
-    expected = _optional_int(form.get("expected_version"))
+    expected = int_or_none(form.get("expected_version"))
 
     def again(error: DomainError | None = None, extra_rows: int = 0) -> Response:
         return _form_page(
@@ -592,7 +587,7 @@ def confidentiality_review_submit(
 def submit(request: Request, session: SessionDep, actor: Compiler, resource_id: int, form: FormFields) -> Response:
     try:
         with _attempt(session):
-            service.submit(session, actor, resource_id, expected_version=_optional_int(form.get("expected_version")))
+            service.submit(session, actor, resource_id, expected_version=int_or_none(form.get("expected_version")))
     except (ValidationFailed, Conflict) as exc:
         return redirect(f"/catalog/{resource_id}", exc.detail, "error")
     return redirect(f"/catalog/{resource_id}", "已报送审核。")
@@ -605,7 +600,7 @@ def decision(request: Request, session: SessionDep, actor: Reviewer, resource_id
         data = ReviewDecisionIn(
             decision=form.get("decision", ""),
             comment=comment,
-            expected_version=_optional_int(form.get("expected_version")),
+            expected_version=int_or_none(form.get("expected_version")),
         )
         with _attempt(session):
             resource = service.decide(session, actor, resource_id, data)
@@ -639,7 +634,7 @@ def withdraw(request: Request, session: SessionDep, actor: Reviewer, resource_id
                 actor,
                 resource_id,
                 reason=form.get("reason", ""),
-                expected_version=_optional_int(form.get("expected_version")),
+                expected_version=int_or_none(form.get("expected_version")),
             )
     except (ValidationFailed, Conflict) as exc:
         return redirect(f"/catalog/{resource_id}", exc.detail, "error")

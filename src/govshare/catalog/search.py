@@ -73,7 +73,7 @@ from govshare.catalog.enums import Channel, ResourceStatus, ShareType
 from govshare.catalog.models import DataItem, Resource, ResourceSearch
 from govshare.catalog.schemas import ResourcePage, ResourceSummary
 from govshare.db import is_postgres
-from govshare.errors import FieldError, ValidationFailed
+from govshare.errors import FieldError, ValidationFailed, raise_if_errors
 from govshare.identity.actor import Actor
 from govshare.identity.models import Department
 
@@ -425,8 +425,7 @@ def search(
         errors.append(FieldError("page_size", f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间"))
     if classification and not classification.isdigit():
         errors.append(FieldError("classification", "分类码应为数字"))
-    if errors:
-        raise ValidationFailed("检索条件有误:" + ";".join(e.message for e in errors), errors=errors)
+    raise_if_errors("检索条件有误:", errors)
     share_type = _choice("share_type", share_type, ShareType, "共享类型")
     channel = _choice("channel", channel, Channel, "共享方式")
     status = _choice("status", status, ResourceStatus, "状态")

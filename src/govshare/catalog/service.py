@@ -21,6 +21,7 @@ Codes: a resource keeps its 信息资源代码 for life unless it is re-classifi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
@@ -54,7 +55,15 @@ from govshare.catalog.schemas import (
     ReviewDecisionIn,
 )
 from govshare.catalog.validation import raise_if_invalid, validate_resource
-from govshare.errors import Conflict, FieldError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from govshare.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    raise_if_errors,
+)
 from govshare.identity.actor import Actor
 from govshare.identity.models import RegionLevel
 from govshare.identity.permissions import Permission
@@ -333,19 +342,12 @@ def update_resource(
         expected_version = data.expected_version
     resource = _for_compiler(session, actor, resource_id)
     _check_move(resource, Move.edit)
-    raise_if_invalid(validate_resource(session, data, provider_id=resource.provider_id, exclude_id=resource.id))
-    classification = _classification(session, data.classification_code)
-    before = fields_of(session, resource).model_dump(mode="json")
-    after = data.model_dump(mode="json", include=set(ResourceFields.model_fields))
-    changed = sorted(k for k in after if before.get(k) != after[k])
-    if not changed:
+    change = _content_change(session, resource, data)
+    if not change.changed:
         # Saving an unchanged form is not a new revision: it must not void the 保密审查 just recorded.
         if expected_version is not None and expected_version != resource.version:
             raise InvalidTransition("资源已被他人修改或处理,请刷新页面后重试", code="stale_version")
         return resource
-    values: dict[str, Any] = {"revision": resource.revision + 1}
-    if classification.id != resource.classification_id:
-        values["code"] = allocate_code(session, classification.id)
     _move(
         session,
         actor,
@@ -353,11 +355,11 @@ def update_resource(
         Move.edit,
         expected_version=expected_version,
         action=Action.resource_updated,
-        values=values,
-        before={k: before[k] for k in changed if k != "items"} | {"code": resource.code},
-        after={k: after[k] for k in changed if k != "items"} | {"items_changed": "items" in changed},
+        values={"revision": resource.revision + 1} | _new_code(session, resource, change.classification),
+        before=change.before,
+        after=change.after,
     )
-    _apply_content(resource, data, classification)
+    _apply_content(resource, data, change.classification)
     _sync_items(session, resource, data.items)
     search.index_resource(session, resource)
     return resource
@@ -380,8 +382,7 @@ def record_confidentiality_review(
         errors.append(FieldError("reviewed_on", "审查日期不能晚于今天"))
     if data.result == ReviewResult.failed and not data.note.strip():
         errors.append(FieldError("note", "审查未通过时请写明原因"))
-    if errors:
-        raise ValidationFailed("保密审查记录有误:" + ";".join(e.message for e in errors), errors=errors)
+    raise_if_errors("保密审查记录有误:", errors)
     review = ConfidentialityReview(
         resource_id=resource.id,
         revision=resource.revision,
@@ -576,19 +577,7 @@ def decide(session: Session, actor: Actor, resource_id: int, data: ReviewDecisio
             stamp=stamp,
         )
         _add_version(session, actor, resource, note=comment, change_request_id=None, stamp=stamp)
-    session.add(
-        ReviewDecision(
-            resource_id=resource.id,
-            revision=resource.revision,
-            region_id=resource.reviewing_region_id,
-            reviewer_id=actor.user_id,
-            decision=data.decision,
-            comment=comment,
-            decided_at=stamp,
-        )
-    )
-    session.flush()
-    search.index_resource(session, resource)
+    _record_decision(session, actor, resource, decision=data.decision, comment=comment, stamp=stamp)
     return resource
 
 
@@ -612,20 +601,27 @@ def withdraw(
         after={"reason": reason},
         stamp=stamp,
     )
+    _record_decision(session, actor, resource, decision="withdrawn", comment=reason, stamp=stamp)
+    return resource
+
+
+def _record_decision(
+    session: Session, actor: Actor, resource: Resource, *, decision: str, comment: str, stamp: dt.datetime
+) -> None:
+    """Keep the authority's decision on the resource's current revision, and re-index the resource."""
     session.add(
         ReviewDecision(
             resource_id=resource.id,
             revision=resource.revision,
             region_id=resource.reviewing_region_id,
             reviewer_id=actor.user_id,
-            decision="withdrawn",
-            comment=reason,
+            decision=decision,
+            comment=comment,
             decided_at=stamp,
         )
     )
     session.flush()
     search.index_resource(session, resource)
-    return resource
 
 
 def apply_proposed(
@@ -645,15 +641,10 @@ def apply_proposed(
     ):
         raise Forbidden("只有负责该资源的共享主管机构可以批准目录变更", code="not_responsible_reviewer")
     _check_move(resource, Move.republish)
-    raise_if_invalid(validate_resource(session, proposed, provider_id=resource.provider_id, exclude_id=resource.id))
-    classification = _classification(session, proposed.classification_code)
-    before = fields_of(session, resource).model_dump(mode="json")
-    after = proposed.model_dump(mode="json", include=set(ResourceFields.model_fields))
-    changed = sorted(k for k in after if before.get(k) != after[k])
+    change = _content_change(session, resource, proposed)
     number = resource.published_version + 1
     values: dict[str, Any] = {"revision": resource.revision + 1, "published_version": number}
-    if classification.id != resource.classification_id:
-        values["code"] = allocate_code(session, classification.id)
+    values |= _new_code(session, resource, change.classification)
     stamp = now()
     _move(
         session,
@@ -663,12 +654,11 @@ def apply_proposed(
         expected_version=None,
         action=Action.resource_published,
         values=values,
-        before={k: before[k] for k in changed if k != "items"} | {"code": resource.code},
-        after={k: after[k] for k in changed if k != "items"}
-        | {"items_changed": "items" in changed, "published_version": number, "change_request_id": change_request_id},
+        before=change.before,
+        after=change.after | {"published_version": number, "change_request_id": change_request_id},
         stamp=stamp,
     )
-    _apply_content(resource, proposed, classification)
+    _apply_content(resource, proposed, change.classification)
     _sync_items(session, resource, proposed.items)
     _add_version(session, actor, resource, note="目录变更", change_request_id=change_request_id, stamp=stamp)
     search.index_resource(session, resource)
@@ -777,6 +767,37 @@ def _for_reviewer(session: Session, actor: Actor, resource_id: int) -> Resource:
     if not policy.reviews(actor, resource.reviewing_region_id, city_region_id(session)):
         raise Forbidden("该资源不由你所在的共享主管机构审核", code="not_responsible_reviewer")
     return resource
+
+
+@dataclass(frozen=True)
+class _ContentChange:
+    """New content, checked against the rules, compared with a resource's current content."""
+
+    classification: Classification
+    changed: list[str]
+    before: dict[str, Any]  # for the audit record: the changed fields (信息项 only as "changed")
+    after: dict[str, Any]
+
+
+def _content_change(session: Session, resource: Resource, data: ResourceFields) -> _ContentChange:
+    raise_if_invalid(validate_resource(session, data, provider_id=resource.provider_id, exclude_id=resource.id))
+    classification = _classification(session, data.classification_code)
+    before = fields_of(session, resource).model_dump(mode="json")
+    after = data.model_dump(mode="json", include=set(ResourceFields.model_fields))
+    changed = sorted(k for k in after if before.get(k) != after[k])
+    return _ContentChange(
+        classification,
+        changed,
+        before={k: before[k] for k in changed if k != "items"} | {"code": resource.code},
+        after={k: after[k] for k in changed if k != "items"} | {"items_changed": "items" in changed},
+    )
+
+
+def _new_code(session: Session, resource: Resource, classification: Classification) -> dict[str, Any]:
+    """A new 资源代码 when the content moves the resource to another classification."""
+    if classification.id == resource.classification_id:
+        return {}
+    return {"code": allocate_code(session, classification.id)}
 
 
 def _classification(session: Session, code: str) -> Classification:

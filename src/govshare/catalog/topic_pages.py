@@ -12,6 +12,7 @@ from govshare.deps import SessionDep, require
 from govshare.errors import Conflict, ValidationFailed
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
+from govshare.web.forms import int_or_none
 from govshare.web.templating import redirect, render
 
 router = APIRouter(prefix="/catalog/topics", include_in_schema=False)
@@ -19,11 +20,6 @@ router = APIRouter(prefix="/catalog/topics", include_in_schema=False)
 Reader = Annotated[Actor, Depends(require(Permission.catalog_read))]
 Manager = Annotated[Actor, Depends(require(Permission.topic_manage))]
 Compiler = Annotated[Actor, Depends(require(Permission.catalog_compile))]
-
-
-def _optional_int(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() else None
 
 
 def _list_page(
@@ -78,8 +74,8 @@ def topic_create(
     classification_id: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    lead_id = _optional_int(lead_department_id)
-    class_id = _optional_int(classification_id)
+    lead_id = int_or_none(lead_department_id)
+    class_id = int_or_none(classification_id)
     form = {
         "name": name,
         "lead_department_id": lead_id,
@@ -125,10 +121,10 @@ def topic_update(
             actor,
             topic_id,
             name=name,
-            lead_department_id=_optional_int(lead_department_id) or 0,
+            lead_department_id=int_or_none(lead_department_id) or 0,
             contributor_ids=contributor_ids,
-            classification_id=_optional_int(classification_id),
-            expected_version=_optional_int(expected_version),
+            classification_id=int_or_none(classification_id),
+            expected_version=int_or_none(expected_version),
         )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(request, session, actor, topic_id, error=exc, which="manage")
@@ -146,7 +142,7 @@ def topic_description(
 ) -> Response:
     try:
         topics.update_topic_description(
-            session, actor, topic_id, description=description, expected_version=_optional_int(expected_version)
+            session, actor, topic_id, description=description, expected_version=int_or_none(expected_version)
         )
     except (ValidationFailed, Conflict) as exc:
         return _detail_page(

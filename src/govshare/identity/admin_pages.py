@@ -8,8 +8,7 @@ shows the form again with the Chinese message next to the fields.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from govshare.identity import register, service
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import ROLE_LABELS, Permission, Role
 from govshare.web.dashboard import Panel, register_panels
+from govshare.web.forms import optional_date, optional_int, pager_base
 from govshare.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -33,30 +33,9 @@ Text = Annotated[str, Form()]
 
 
 def _failed(session: Session, exc: ValidationFailed) -> dict[str, Any]:
-    """Undo the refused request's work and hand the message to the page."""
+    """Undo the refused request's work and hand the message, and the 422 status, to the page."""
     session.rollback()
-    return {"error": exc.detail, "errors": exc.errors}
-
-
-def _optional_int(value: str, field: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValidationFailed("输入有误", errors=[FieldError(field, "应为整数")])
-    return int(value)
-
-
-def _optional_date(value: str, field: str) -> dt.date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            "日期格式应为 YYYY-MM-DD", errors=[FieldError(field, "日期格式应为 YYYY-MM-DD")]
-        ) from None
+    return {"error": exc.detail, "errors": exc.errors, "status_code": 422}
 
 
 def parse_roles(names: list[str], reviewer_regions: list[str]) -> list[tuple[Role, int | None]]:
@@ -68,7 +47,7 @@ def parse_roles(names: list[str], reviewer_regions: list[str]) -> list[tuple[Rol
         except ValueError:
             raise ValidationFailed("角色不存在", errors=[FieldError("roles", f"未知角色:{name}")]) from None
         if role == Role.region_reviewer:
-            regions = [r for r in (_optional_int(v, "reviewer_regions") for v in reviewer_regions) if r is not None]
+            regions = [r for r in (optional_int(v, "reviewer_regions") for v in reviewer_regions) if r is not None]
             roles += [(role, r) for r in regions] or [(role, None)]
         else:
             roles.append((role, None))
@@ -116,7 +95,7 @@ def region_submit(
             authority_phone=authority_phone,
         )
     except ValidationFailed as exc:
-        return _regions_page(request, session, actor, failed_id=region_id, status_code=422, **_failed(session, exc))
+        return _regions_page(request, session, actor, failed_id=region_id, **_failed(session, exc))
     return redirect("/identity/regions", f"已保存“{region.name}”的共享主管机构信息")
 
 
@@ -142,7 +121,7 @@ def _directory_page(
 def departments_page(
     request: Request, session: SessionDep, actor: Reader, region_id: Annotated[str, Query()] = "", q: str = ""
 ) -> Response:
-    return _directory_page(request, session, actor, region_id=_optional_int(region_id, "region_id"), q=q)
+    return _directory_page(request, session, actor, region_id=optional_int(region_id, "region_id"), q=q)
 
 
 @router.post("/identity/departments")
@@ -175,7 +154,7 @@ def department_create(
             actor,
             name=name,
             uscc=uscc,
-            region_id=_optional_int(region_id, "region_id") or 0,
+            region_id=optional_int(region_id, "region_id") or 0,
             short_name=short_name,
             sharing_office=sharing_office,
             sharing_leader=sharing_leader,
@@ -183,9 +162,7 @@ def department_create(
             sharing_phone=sharing_phone,
         )
     except ValidationFailed as exc:
-        return _directory_page(
-            request, session, actor, values=values, open_create=True, status_code=422, **_failed(session, exc)
-        )
+        return _directory_page(request, session, actor, values=values, open_create=True, **_failed(session, exc))
     return redirect(f"/identity/departments/{dept.id}", f"已新增部门“{dept.name}”")
 
 
@@ -221,14 +198,14 @@ def department_submit(
             department_id,
             name=name,
             uscc=uscc,
-            region_id=_optional_int(region_id, "region_id") or 0,
+            region_id=optional_int(region_id, "region_id") or 0,
             short_name=short_name,
-            version=_optional_int(version, "version"),
+            version=optional_int(version, "version"),
         )
     except ValidationFailed as exc:
         values = {"name": name, "uscc": uscc, "region_id": region_id, "short_name": short_name}
         return _department_page(
-            request, session, actor, department_id, form="edit", values=values, status_code=422, **_failed(session, exc)
+            request, session, actor, department_id, form="edit", values=values, **_failed(session, exc)
         )
     return redirect(f"/identity/departments/{department_id}", "部门信息已保存")
 
@@ -254,7 +231,7 @@ def sharing_submit(
             sharing_leader=sharing_leader,
             sharing_contact=sharing_contact,
             sharing_phone=sharing_phone,
-            version=_optional_int(version, "version"),
+            version=optional_int(version, "version"),
         )
     except ValidationFailed as exc:
         values = {
@@ -264,14 +241,7 @@ def sharing_submit(
             "sharing_phone": sharing_phone,
         }
         return _department_page(
-            request,
-            session,
-            actor,
-            department_id,
-            form="sharing",
-            values=values,
-            status_code=422,
-            **_failed(session, exc),
+            request, session, actor, department_id, form="sharing", values=values, **_failed(session, exc)
         )
     return redirect(f"/identity/departments/{department_id}", "共享工作责任科室与联系人已保存")
 
@@ -283,9 +253,7 @@ def department_deactivate(
     try:
         dept = service.deactivate_department(session, actor, department_id, reason=reason)
     except ValidationFailed as exc:
-        return _department_page(
-            request, session, actor, department_id, form="deactivate", status_code=422, **_failed(session, exc)
-        )
+        return _department_page(request, session, actor, department_id, form="deactivate", **_failed(session, exc))
     return redirect(f"/identity/departments/{department_id}", f"已停用“{dept.name}”及其账号")
 
 
@@ -300,9 +268,7 @@ def office_add(request: Request, department_id: int, session: SessionDep, actor:
     try:
         service.add_office(session, actor, department_id, name)
     except ValidationFailed as exc:
-        return _department_page(
-            request, session, actor, department_id, form="office", status_code=422, **_failed(session, exc)
-        )
+        return _department_page(request, session, actor, department_id, form="office", **_failed(session, exc))
     return redirect(f"/identity/departments/{department_id}", "已新增处室")
 
 
@@ -318,8 +284,8 @@ def office_rename(
     try:
         office = service.rename_office(session, actor, office_id, name)
     except ValidationFailed as exc:
-        back = _optional_int(department_id, "department_id") or 0
-        return _department_page(request, session, actor, back, form="office", status_code=422, **_failed(session, exc))
+        back = optional_int(department_id, "department_id") or 0
+        return _department_page(request, session, actor, back, form="office", **_failed(session, exc))
     return redirect(f"/identity/departments/{office.department_id}", "处室名称已修改")
 
 
@@ -330,6 +296,27 @@ def office_remove(office_id: int, session: SessionDep, actor: Manager) -> Respon
 
 
 # --- the data administrator register (A34.1) ------------------------------------------------------
+
+
+class _Person(TypedDict):
+    user_id: int | None
+    name: str
+    office: str
+    phone: str
+    email: str
+    start_date: dt.date | None
+
+
+def _person(values: dict[str, str]) -> _Person:
+    """The register form's fields about the person, read into the register's keyword arguments."""
+    return _Person(
+        user_id=optional_int(values["user_id"], "user_id"),
+        name=values["name"],
+        office=values["office"],
+        phone=values["phone"],
+        email=values["email"],
+        start_date=optional_date(values["start_date"], "start_date"),
+    )
 
 
 @router.get("/identity/data-admins")
@@ -360,27 +347,10 @@ def data_admin_register(
         "start_date": start_date,
     }
     try:
-        record = register.register_data_admin(
-            session,
-            actor,
-            department_id=department_id,
-            user_id=_optional_int(user_id, "user_id"),
-            name=name,
-            office=office,
-            phone=phone,
-            email=email,
-            start_date=_optional_date(start_date, "start_date"),
-        )
+        record = register.register_data_admin(session, actor, department_id=department_id, **_person(values))
     except ValidationFailed as exc:
         return _department_page(
-            request,
-            session,
-            actor,
-            department_id,
-            form="register",
-            values=values,
-            status_code=422,
-            **_failed(session, exc),
+            request, session, actor, department_id, form="register", values=values, **_failed(session, exc)
         )
     return redirect(f"/identity/departments/{department_id}#register", f"已登记数据资源管理员“{record.name}”")
 
@@ -401,7 +371,6 @@ def data_admin_replace(
     start_date: Text = "",
 ) -> Response:
     values = {
-        "reason": reason,
         "user_id": user_id,
         "name": name,
         "office": office,
@@ -410,28 +379,16 @@ def data_admin_replace(
         "start_date": start_date,
     }
     try:
-        record = register.replace_data_admin(
-            session,
-            actor,
-            record_id,
-            reason=reason,
-            user_id=_optional_int(user_id, "user_id"),
-            name=name,
-            office=office,
-            phone=phone,
-            email=email,
-            start_date=_optional_date(start_date, "start_date"),
-        )
+        record = register.replace_data_admin(session, actor, record_id, reason=reason, **_person(values))
     except ValidationFailed as exc:
-        back = _optional_int(department_id, "department_id") or 0
+        back = optional_int(department_id, "department_id") or 0
         return _department_page(
             request,
             session,
             actor,
             back,
             form=f"replace-{record_id}",
-            values=values,
-            status_code=422,
+            values={"reason": reason, **values},
             **_failed(session, exc),
         )
     return redirect(f"/identity/departments/{record.department_id}#register", f"已更换为“{record.name}”")
@@ -449,10 +406,10 @@ def data_admin_end(
 ) -> Response:
     try:
         record = register.end_data_admin(
-            session, actor, record_id, reason=reason, end_date=_optional_date(end_date, "end_date")
+            session, actor, record_id, reason=reason, end_date=optional_date(end_date, "end_date")
         )
     except ValidationFailed as exc:
-        back = _optional_int(department_id, "department_id") or 0
+        back = optional_int(department_id, "department_id") or 0
         return _department_page(
             request,
             session,
@@ -460,7 +417,6 @@ def data_admin_end(
             back,
             form=f"end-{record_id}",
             values={"reason": reason, "end_date": end_date},
-            status_code=422,
             **_failed(session, exc),
         )
     return redirect(f"/identity/departments/{record.department_id}#register", f"“{record.name}”的任职已结束")
@@ -485,18 +441,17 @@ def users_page(
     found = service.list_users(
         session,
         actor,
-        department_id=_optional_int(department_id, "department_id"),
+        department_id=optional_int(department_id, "department_id"),
         role=role_value,
         q=q,
         active=active_value,
         page=page,
     )
     filters = {"q": q, "department_id": department_id, "role": role, "active": active}
-    query = urlencode({k: v for k, v in filters.items() if v})
     context = {
         "found": found,
         "filters": filters,
-        "base_url": f"/identity/users?{query}&" if query else "/identity/users?",
+        "base_url": pager_base("/identity/users", filters),
     }
     return render(request, "identity/users.html", context | _role_context(), actor=actor)
 
@@ -543,13 +498,13 @@ def user_create(
             actor,
             username=username,
             display_name=display_name,
-            department_id=_optional_int(department_id, "department_id") or 0,
+            department_id=optional_int(department_id, "department_id") or 0,
             password=temporary,
             roles=parse_roles(roles or [], reviewer_regions or []),
             phone=phone.strip(),
         )
     except ValidationFailed as exc:
-        return _new_user_page(request, session, actor, values=values, status_code=422, **_failed(session, exc))
+        return _new_user_page(request, session, actor, values=values, **_failed(session, exc))
     return render(
         request,
         "identity/password_shown.html",
@@ -590,14 +545,12 @@ def user_submit(
             user_id,
             display_name=display_name,
             phone=phone,
-            department_id=_optional_int(department_id, "department_id"),
-            version=_optional_int(version, "version"),
+            department_id=optional_int(department_id, "department_id"),
+            version=optional_int(version, "version"),
         )
     except ValidationFailed as exc:
         values = {"display_name": display_name, "phone": phone, "department_id": department_id}
-        return _user_page(
-            request, session, actor, user_id, form="edit", values=values, status_code=422, **_failed(session, exc)
-        )
+        return _user_page(request, session, actor, user_id, form="edit", values=values, **_failed(session, exc))
     return redirect(f"/identity/users/{user_id}", "账号信息已保存")
 
 
@@ -617,13 +570,11 @@ def user_roles_submit(
             actor,
             user_id,
             parse_roles(roles or [], reviewer_regions or []),
-            version=_optional_int(version, "version"),
+            version=optional_int(version, "version"),
         )
     except ValidationFailed as exc:
         values = {"roles": roles or [], "reviewer_regions": reviewer_regions or []}
-        return _user_page(
-            request, session, actor, user_id, form="roles", values=values, status_code=422, **_failed(session, exc)
-        )
+        return _user_page(request, session, actor, user_id, form="roles", values=values, **_failed(session, exc))
     return redirect(f"/identity/users/{user_id}", "角色已更新;该账号须重新登录")
 
 
@@ -632,7 +583,7 @@ def user_disable(request: Request, user_id: int, session: SessionDep, actor: Man
     try:
         service.disable_user(session, actor, user_id, reason=reason)
     except ValidationFailed as exc:
-        return _user_page(request, session, actor, user_id, form="disable", status_code=422, **_failed(session, exc))
+        return _user_page(request, session, actor, user_id, form="disable", **_failed(session, exc))
     return redirect(f"/identity/users/{user_id}", "账号已停用,其全部会话已结束")
 
 
@@ -641,7 +592,7 @@ def user_enable(request: Request, user_id: int, session: SessionDep, actor: Mana
     try:
         service.enable_user(session, actor, user_id)
     except ValidationFailed as exc:
-        return _user_page(request, session, actor, user_id, form="enable", status_code=422, **_failed(session, exc))
+        return _user_page(request, session, actor, user_id, form="enable", **_failed(session, exc))
     return redirect(f"/identity/users/{user_id}", "账号已启用")
 
 

@@ -67,6 +67,13 @@ class LoginResult:
     must_change_password: bool = False
 
 
+def _refused(session: Session, actor: Actor, object_id: object, **after: object) -> None:
+    """Record a refused sign-in and why."""
+    audit.record(
+        session, actor, Action.login_failed, object_type="user", object_id=object_id, outcome="failure", after=after
+    )
+
+
 def login(session: Session, context: RequestContext, username: str, password: str) -> LoginResult:
     """Check a password; after five failures the account is locked for fifteen minutes."""
     sec = get_settings().security
@@ -74,15 +81,7 @@ def login(session: Session, context: RequestContext, username: str, password: st
     generic = "账号或密码错误"
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same time as a real check: no account probing
-        audit.record(
-            session,
-            Actor.anonymous(context),
-            Action.login_failed,
-            object_type="user",
-            object_id=username[:64],
-            outcome="failure",
-            after={"reason": "unknown_user"},
-        )
+        _refused(session, Actor.anonymous(context), username[:64], reason="unknown_user")
         return LoginResult(False, generic)
     subject = Actor(
         user_id=user.id,
@@ -93,27 +92,11 @@ def login(session: Session, context: RequestContext, username: str, password: st
     )
     current = now()
     if not user.is_active:
-        audit.record(
-            session,
-            subject,
-            Action.login_failed,
-            object_type="user",
-            object_id=user.id,
-            outcome="failure",
-            after={"reason": "disabled"},
-        )
+        _refused(session, subject, user.id, reason="disabled")
         return LoginResult(False, "账号已停用,请联系系统管理员")
     if user.locked_until is not None and user.locked_until > current:
         minutes = int((user.locked_until - current).total_seconds() // 60) + 1
-        audit.record(
-            session,
-            subject,
-            Action.login_failed,
-            object_type="user",
-            object_id=user.id,
-            outcome="failure",
-            after={"reason": "locked"},
-        )
+        _refused(session, subject, user.id, reason="locked")
         return LoginResult(False, f"连续登录失败次数过多,账号已锁定,请 {minutes} 分钟后再试")
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
@@ -130,15 +113,7 @@ def login(session: Session, context: RequestContext, username: str, password: st
                 after={"locked_until": user.locked_until},
             )
             return LoginResult(False, f"连续登录失败 {sec.lockout_failures} 次,账号已锁定 {sec.lockout_minutes} 分钟")
-        audit.record(
-            session,
-            subject,
-            Action.login_failed,
-            object_type="user",
-            object_id=user.id,
-            outcome="failure",
-            after={"reason": "bad_password", "failures": user.failed_logins},
-        )
+        _refused(session, subject, user.id, reason="bad_password", failures=user.failed_logins)
         left = sec.lockout_failures - user.failed_logins
         return LoginResult(False, f"{generic},再失败 {left} 次账号将被锁定")
     user.failed_logins = 0

@@ -53,6 +53,8 @@ class Permission(StrEnum):
     topic_manage = "catalog:topic_manage"
     change_request_file = "catalog:change_request_file"
     change_request_decide = "catalog:change_request_decide"
+    # exchange: the gateway's allow-list of provider networks (bureau system administrator)
+    provider_network_manage = "exchange:provider_network_manage"
 
 
 _READER = {Permission.own_account, Permission.catalog_read, Permission.calendar_read, Permission.catalog_export}
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.department_contacts_edit,
             Permission.calendar_manage,
             Permission.topic_manage,
+            Permission.provider_network_manage,
         }
     ),
     Role.bureau_reviewer: frozenset(

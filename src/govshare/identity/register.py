@@ -20,14 +20,22 @@ from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
-from govshare.errors import Conflict, FieldError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from govshare.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    raise_if_errors,
+)
 from govshare.identity import repository as repo
 from govshare.identity.actor import Actor
+from govshare.identity.fields import check_lengths, phone_errors
 from govshare.identity.models import DataAdminRecord, Department
 from govshare.identity.permissions import Permission
 from govshare.kit.clock import today
 
-_PHONE = re.compile(r"^[0-9+()\- ]{5,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -212,17 +220,11 @@ def _checked_fields(
             phone = phone or user.phone
     if not name:
         errors.append(FieldError("name", "请填写姓名"))
-    if not phone:
-        errors.append(FieldError("phone", "请填写联系电话"))
-    elif not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 5:
-        errors.append(FieldError("phone", "电话号码格式不正确"))
+    errors += phone_errors("phone", phone, required=True)
     if email and not _EMAIL.match(email):
         errors.append(FieldError("email", "电子邮箱格式不正确"))
-    for key, value, limit in (("name", name, 64), ("office", office, 128), ("email", email, 128)):
-        if len(value) > limit:
-            errors.append(FieldError(key, f"不超过 {limit} 字"))
-    if errors:
-        raise ValidationFailed("数据资源管理员信息有误:" + ";".join(e.message for e in errors), errors=errors)
+    check_lengths(errors, {"name": name, "office": office, "email": email}, {"name": 64, "office": 128, "email": 128})
+    raise_if_errors("数据资源管理员信息有误:", errors)
     for other in repo.open_data_admin_records(session, department.id):
         if other is replaced:
             continue

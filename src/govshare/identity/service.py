@@ -6,7 +6,6 @@ approval never sit on one account, and bureau roles belong to the bureau's own s
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +15,19 @@ from sqlalchemy.orm import Session
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
 from govshare.config import get_settings
-from govshare.errors import Conflict, FieldError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from govshare.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    raise_if_errors,
+)
 from govshare.identity import auth, register
 from govshare.identity import repository as repo
 from govshare.identity.actor import Actor
+from govshare.identity.fields import check_lengths, phone_errors
 from govshare.identity.models import ApiToken, Department, LoginAlert, Office, Region, RoleAssignment, User
 from govshare.identity.passwords import check_password_policy, hash_password
 from govshare.identity.permissions import REGION_SCOPED, Permission, Role
@@ -52,22 +60,9 @@ def create_department(
 ) -> Department:
     """Register a department with a valid 统一社会信用代码 in an existing region."""
     actor.require(Permission.identity_manage)
-    name = name.strip()
-    uscc = uscc.strip().upper()
-    errors: list[FieldError] = []
-    if not name:
-        errors.append(FieldError("name", "请填写部门名称"))
-    problem = uscc_problem(uscc)
-    if problem:
-        errors.append(FieldError("uscc", problem))
-    if repo.region(session, region_id) is None:
-        errors.append(FieldError("region_id", "所属区域不存在"))
-    if errors:
-        raise ValidationFailed("部门信息有误:" + ";".join(e.message for e in errors), errors=errors)
-    if repo.department_by_name(session, name) is not None:
-        raise Conflict(f"部门“{name}”已存在", code="department_exists")
-    if repo.department_by_uscc(session, uscc) is not None:
-        raise Conflict("该统一社会信用代码已被其他部门使用", code="uscc_exists")
+    name, uscc = name.strip(), uscc.strip().upper()
+    raise_if_errors("部门信息有误:", _department_errors(session, name, uscc, region_id))
+    _check_unique_department(session, name, uscc)
     dept = Department(
         name=name,
         uscc=uscc,
@@ -213,10 +208,9 @@ def update_region(
     errors: list[FieldError] = []
     if not values["authority_name"]:
         errors.append(FieldError("authority_name", "请填写主管机构名称"))
-    errors += _phone_errors("authority_phone", values["authority_phone"])
-    _check_lengths(errors, values, {"authority_name": 128, "authority_office": 128, "authority_contact": 64})
-    if errors:
-        raise ValidationFailed("区域信息有误:" + ";".join(e.message for e in errors), errors=errors)
+    errors += phone_errors("authority_phone", values["authority_phone"])
+    check_lengths(errors, values, {"authority_name": 128, "authority_office": 128, "authority_contact": 64})
+    raise_if_errors("区域信息有误:", errors)
     before, after = _apply(region, values)
     if after:
         session.flush()
@@ -261,23 +255,10 @@ def update_department(
     actor.require(Permission.identity_manage)
     dept = _department(session, department_id)
     name, uscc = name.strip(), uscc.strip().upper()
-    errors: list[FieldError] = []
-    if not name:
-        errors.append(FieldError("name", "请填写部门名称"))
-    problem = uscc_problem(uscc)
-    if problem:
-        errors.append(FieldError("uscc", problem))
-    if repo.region(session, region_id) is None:
-        errors.append(FieldError("region_id", "所属区域不存在"))
-    _check_lengths(errors, {"name": name, "short_name": short_name.strip()}, {"name": 128, "short_name": 32})
-    if errors:
-        raise ValidationFailed("部门信息有误:" + ";".join(e.message for e in errors), errors=errors)
-    same_name = repo.department_by_name(session, name)
-    if same_name is not None and same_name.id != dept.id:
-        raise Conflict(f"部门“{name}”已存在", code="department_exists")
-    same_uscc = repo.department_by_uscc(session, uscc)
-    if same_uscc is not None and same_uscc.id != dept.id:
-        raise Conflict("该统一社会信用代码已被其他部门使用", code="uscc_exists")
+    errors = _department_errors(session, name, uscc, region_id)
+    check_lengths(errors, {"name": name, "short_name": short_name.strip()}, {"name": 128, "short_name": 32})
+    raise_if_errors("部门信息有误:", errors)
+    _check_unique_department(session, name, uscc, dept)
     if dept.is_bureau and region_id != dept.region_id:
         raise ValidationFailed("市大数据局的所属区域不能修改", code="bureau_region_fixed")
     values = {"name": name, "uscc": uscc, "region_id": region_id, "short_name": short_name.strip()}
@@ -312,10 +293,9 @@ def update_sharing_contacts(
         errors.append(FieldError("sharing_office", "请填写负责政务数据共享工作的责任科室"))
     if not values["sharing_contact"]:
         errors.append(FieldError("sharing_contact", "请填写联系人"))
-    errors += _phone_errors("sharing_phone", values["sharing_phone"], required=True)
-    _check_lengths(errors, values, {"sharing_office": 128, "sharing_leader": 64, "sharing_contact": 64})
-    if errors:
-        raise ValidationFailed("共享工作责任信息有误:" + ";".join(e.message for e in errors), errors=errors)
+    errors += phone_errors("sharing_phone", values["sharing_phone"], required=True)
+    check_lengths(errors, values, {"sharing_office": 128, "sharing_leader": 64, "sharing_contact": 64})
+    raise_if_errors("共享工作责任信息有误:", errors)
     return _save_department(session, actor, dept, values, version)
 
 
@@ -484,10 +464,9 @@ def update_user(
     errors: list[FieldError] = []
     if not display_name:
         errors.append(FieldError("display_name", "请填写姓名"))
-    errors += _phone_errors("phone", phone)
-    _check_lengths(errors, {"display_name": display_name}, {"display_name": 64})
-    if errors:
-        raise ValidationFailed("账号信息有误:" + ";".join(e.message for e in errors), errors=errors)
+    errors += phone_errors("phone", phone)
+    check_lengths(errors, {"display_name": display_name}, {"display_name": 64})
+    raise_if_errors("账号信息有误:", errors)
     values: dict[str, Any] = {"display_name": display_name, "phone": phone}
     if department_id is not None and department_id != user.department_id:
         dept = repo.department(session, department_id)
@@ -744,7 +723,6 @@ def must_change_password(session: Session, actor: Actor) -> bool:
 
 # --- helpers --------------------------------------------------------------------------------------
 
-_PHONE = re.compile(r"^[0-9+()\- ]{5,20}$")
 _TEMP_ALPHABETS = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "!@#%*-_=+")
 
 
@@ -755,20 +733,6 @@ def temporary_password(length: int = 14) -> str:
     chars += [secrets.choice(pool) for _ in range(length - len(chars))]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)
-
-
-def _phone_errors(field: str, value: str, *, required: bool = False) -> list[FieldError]:
-    if not value:
-        return [FieldError(field, "请填写联系电话")] if required else []
-    if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 5:
-        return [FieldError(field, "电话号码格式不正确")]
-    return []
-
-
-def _check_lengths(errors: list[FieldError], values: dict[str, Any], limits: dict[str, int]) -> None:
-    for key, limit in limits.items():
-        if len(str(values.get(key, ""))) > limit:
-            errors.append(FieldError(key, f"不超过 {limit} 字"))
 
 
 def _apply(obj: object, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -782,6 +746,29 @@ def _apply(obj: object, values: dict[str, Any]) -> tuple[dict[str, Any], dict[st
             after[key] = value
             setattr(obj, key, value)
     return before, after
+
+
+def _department_errors(session: Session, name: str, uscc: str, region_id: int) -> list[FieldError]:
+    """The problems with a department's (stripped) name, 统一社会信用代码 and region."""
+    errors: list[FieldError] = []
+    if not name:
+        errors.append(FieldError("name", "请填写部门名称"))
+    problem = uscc_problem(uscc)
+    if problem:
+        errors.append(FieldError("uscc", problem))
+    if repo.region(session, region_id) is None:
+        errors.append(FieldError("region_id", "所属区域不存在"))
+    return errors
+
+
+def _check_unique_department(session: Session, name: str, uscc: str, current: Department | None = None) -> None:
+    """No other department may have the same name or 统一社会信用代码."""
+    same_name = repo.department_by_name(session, name)
+    if same_name is not None and (current is None or same_name.id != current.id):
+        raise Conflict(f"部门“{name}”已存在", code="department_exists")
+    same_uscc = repo.department_by_uscc(session, uscc)
+    if same_uscc is not None and (current is None or same_uscc.id != current.id):
+        raise Conflict("该统一社会信用代码已被其他部门使用", code="uscc_exists")
 
 
 def _department(session: Session, department_id: int) -> Department:

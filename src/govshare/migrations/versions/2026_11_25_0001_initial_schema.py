@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:56:49.517831
+Create Date: 2026-11-25 12:19:53.274076
 """
 
 from collections.abc import Sequence
@@ -255,6 +255,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_alert_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "provider_network",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cidr", sa.String(length=64), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("added_by_id", sa.Integer(), nullable=True),
+        sa.Column("added_by_name", sa.String(length=64), nullable=False),
+        sa.Column("added_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["added_by_id"], ["app_user.id"], name=op.f("fk_provider_network_added_by_id_app_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_network")),
+        sa.UniqueConstraint("cidr", name=op.f("uq_provider_network_cidr")),
+    )
+    op.create_table(
         "resource",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -368,6 +382,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_session_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "base_table",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("table_name", sa.String(length=64), nullable=False),
+        sa.Column("last_good_sync_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("row_count", sa.BigInteger(), nullable=False),
+        sa.Column("watermark", sa.JSON(), nullable=False),
+        sa.Column("columns", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_base_table_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_base_table")),
+        sa.UniqueConstraint("resource_id", name=op.f("uq_base_table_resource_id")),
+    )
+    op.create_table(
         "change_request",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
@@ -478,6 +505,55 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_data_item_resource_id"), ["resource_id"], unique=False)
 
     op.create_table(
+        "file_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=128), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("checksum", sa.String(length=64), nullable=False),
+        sa.Column("algorithm", sa.String(length=8), nullable=False),
+        sa.Column("storage_key", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_ref", sa.String(length=1000), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["app_user.id"], name=op.f("fk_file_version_created_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_file_version_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_file_version")),
+        sa.UniqueConstraint("resource_id", "number", name=op.f("uq_file_version_resource_id_number")),
+        sa.UniqueConstraint("storage_key", name=op.f("uq_file_version_storage_key")),
+    )
+    with op.batch_alter_table("file_version", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_file_version_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
+        "mount",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("sync_mode", sa.String(length=16), nullable=False),
+        sa.Column("watermark_column", sa.String(length=128), nullable=False),
+        sa.Column("key_column", sa.String(length=128), nullable=False),
+        sa.Column("mapping", sa.JSON(), nullable=False),
+        sa.Column("test_table", sa.String(length=128), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_id"], ["app_user.id"], name=op.f("fk_mount_created_by_id_app_user")),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_mount_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mount")),
+    )
+    with op.batch_alter_table("mount", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_mount_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
         "resource_search",
         sa.Column("resource_id", sa.Integer(), nullable=False),
         sa.Column("name_tokens", sa.Text(), nullable=False),
@@ -535,11 +611,45 @@ def upgrade() -> None:
     with op.batch_alter_table("resource_version", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_resource_version_resource_id"), ["resource_id"], unique=False)
 
+    op.create_table(
+        "sync_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mount_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("trigger", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("scheduled_for", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("started_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("lease_owner", sa.String(length=128), nullable=False),
+        sa.Column("lease_expires_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.Column("bytes", sa.BigInteger(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("latency_ms", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("progress", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["mount_id"], ["mount.id"], name=op.f("fk_sync_run_mount_id_mount"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_run")),
+    )
+    with op.batch_alter_table("sync_run", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sync_run_mount_id"), ["mount_id"], unique=False)
+        batch_op.create_index("ix_sync_run_status_scheduled", ["status", "scheduled_for"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("sync_run", schema=None) as batch_op:
+        batch_op.drop_index("ix_sync_run_status_scheduled")
+        batch_op.drop_index(batch_op.f("ix_sync_run_mount_id"))
+
+    op.drop_table("sync_run")
     with op.batch_alter_table("resource_version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_version_resource_id"))
 
@@ -549,6 +659,14 @@ def downgrade() -> None:
 
     op.drop_table("review_decision")
     op.drop_table("resource_search")
+    with op.batch_alter_table("mount", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mount_resource_id"))
+
+    op.drop_table("mount")
+    with op.batch_alter_table("file_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_file_version_resource_id"))
+
+    op.drop_table("file_version")
     with op.batch_alter_table("data_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_item_resource_id"))
         batch_op.drop_index(batch_op.f("ix_data_item_name_key"))
@@ -565,6 +683,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_change_request_authority_region_id"))
 
     op.drop_table("change_request")
+    op.drop_table("base_table")
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
 
@@ -589,6 +708,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_classification_id"))
 
     op.drop_table("resource")
+    op.drop_table("provider_network")
     with op.batch_alter_table("login_alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_alert_user_id"))
 

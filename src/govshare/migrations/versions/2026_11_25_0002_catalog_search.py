@@ -82,7 +82,7 @@ def _statements(up: bool) -> list[str]:
         return SQLITE_UP if up else SQLITE_DOWN
     if dialect == "postgresql":
         return POSTGRES_UP if up else POSTGRES_DOWN
-    raise NotImplementedError(f"catalog search is not implemented for {dialect}")
+    raise RuntimeError(f"目录检索仅支持 SQLite 与 PostgreSQL,不支持 {dialect}")
 
 
 def upgrade() -> None:

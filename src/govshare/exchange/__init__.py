@@ -1,0 +1,1 @@
+"""Mounting and exchange: channels, the base, syncs and the worker."""

@@ -1,0 +1,99 @@
+"""Channels as plugins (habit 11): the API, table and file channels implement one interface,
+registered by name. A channel works on plain data (a ``MountSpec``), never on a session, so the
+worker, the CLI and tests drive it the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from govshare.errors import DomainError
+from govshare.exchange.base import ColumnSpec
+
+
+class SyncFailed(DomainError):
+    """A run that could not complete; ``detail`` says why in Chinese and nothing was half-applied."""
+
+    status = 409
+    title = "同步失败"
+    default_code = "sync_failed"
+
+
+ProgressCallback = Callable[[int, int], None]  # (rows so far, bytes so far)
+
+
+def _no_progress(_rows: int, _bytes: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    """Everything a channel needs to run one mount; ``secret`` is already decrypted."""
+
+    mount_id: int
+    resource_id: int
+    channel: str
+    config: dict[str, Any]
+    secret: dict[str, str]
+    columns: list[ColumnSpec]
+    mapping: dict[int, str]  # data_item_id -> source column
+    sync_mode: str = "full"
+    watermark_column: str = ""
+    key_column: str = ""
+    test_table: str = ""
+    batch_size: int = 2000
+
+
+@dataclass
+class SyncOutcome:
+    rows: int = 0
+    bytes: int = 0
+    row_count: int = 0
+    watermark: Any = None
+    synced_at: str = ""
+
+
+@dataclass
+class ProbeOutcome:
+    ok: bool
+    latency_ms: int
+    error: str = ""
+
+
+@dataclass
+class RunEnv:
+    """What the platform gives a run: the base engine and a progress callback."""
+
+    base: Engine
+    progress: ProgressCallback = field(default=_no_progress)
+
+
+class Channel(Protocol):
+    name: str
+
+    def sync(self, spec: MountSpec, env: RunEnv) -> SyncOutcome: ...
+
+    def probe(self, spec: MountSpec) -> ProbeOutcome: ...
+
+
+_REGISTRY: dict[str, Channel] = {}
+_BUILTIN = {"table": "govshare.exchange.channels.table"}
+
+
+def register(channel: Channel) -> Channel:
+    _REGISTRY[channel.name] = channel
+    return channel
+
+
+def get_channel(name: str) -> Channel:
+    """The registered channel of that name; a built-in channel's module registers it on import."""
+    if name not in _REGISTRY and name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
+    if name not in _REGISTRY:
+        raise SyncFailed(f"未注册的共享方式: {name}", code="channel_unknown")
+    return _REGISTRY[name]

@@ -1,0 +1,77 @@
+"""Exchange tables: mounts (how a resource's data reaches the platform), runs, and the base tables.
+
+A mount's secret (a source password, an upstream credential) is stored only encrypted
+(``kit.crypto.encrypt``); ``config`` never holds a secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from govshare.db import Base
+from govshare.kit.clock import now
+
+
+class Mount(Base):
+    """挂载: the source behind one resource, its channel, sync mode and column ↔ 信息项 mapping."""
+
+    __tablename__ = "mount"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # table | api | file
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # no secrets here
+    secret_encrypted: Mapped[str] = mapped_column(Text, default="")
+    sync_mode: Mapped[str] = mapped_column(String(16), default="full")  # full | incremental
+    watermark_column: Mapped[str] = mapped_column(String(128), default="")
+    key_column: Mapped[str] = mapped_column(String(128), default="")
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # str(data_item_id) -> source column
+    test_table: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SyncRun(Base):
+    """One sync or probe of a mount: queued → running → succeeded / failed, with its figures."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_status_scheduled", "status", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mount_id: Mapped[int] = mapped_column(ForeignKey("mount.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="sync")  # sync | probe
+    trigger: Mapped[str] = mapped_column(String(16), default="schedule")  # schedule | manual
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    scheduled_for: Mapped[dt.datetime] = mapped_column(default=now)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    lease_owner: Mapped[str] = mapped_column(String(128), default="")
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")  # Chinese, for people
+    progress: Mapped[int] = mapped_column(BigInteger, default=0)  # rows read so far
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class BaseTable(Base):
+    """The platform-side record of one resource's table in the base (大数据基座)."""
+
+    __tablename__ = "base_table"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), unique=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    last_good_sync_at: Mapped[dt.datetime | None] = mapped_column()
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    watermark: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{column, item_id, name, type}]

@@ -1,0 +1,231 @@
+"""The worker: claims due runs with a lease in the database, runs them, schedules the next.
+
+Coordination is only through the database, so any number of workers (threads, processes,
+machines) may run. A claim moves a run to ``running`` with ``lease_owner``/``lease_expires_at``:
+on PostgreSQL the candidate is locked with ``FOR UPDATE SKIP LOCKED`` first; everywhere the move
+itself is a conditional UPDATE, so two claimants never both win. A running worker renews its lease;
+a killed worker's run is taken over once its lease expires (a full sync restarts from scratch, an
+incremental one from its committed watermark). A failed run is retried with exponential backoff
+up to ``MAX_ATTEMPTS``; each success queues the next sync from the resource's 更新周期.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from govshare.catalog.models import Resource
+from govshare.db import Database, is_postgres
+from govshare.exchange import base
+from govshare.exchange import run_repository as repository
+from govshare.exchange.channels import ProgressCallback, RunEnv, SyncFailed, get_channel
+from govshare.exchange.models import SyncRun
+from govshare.exchange.runs import mount_spec, queue_run
+from govshare.kit import clock
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_BASE_SECONDS = 60
+PROBE_INTERVAL = dt.timedelta(hours=1)
+CYCLE_INTERVALS: dict[str, dt.timedelta] = {
+    "realtime": dt.timedelta(minutes=5),
+    "daily": dt.timedelta(days=1),
+    "weekly": dt.timedelta(weeks=1),
+    "monthly": dt.timedelta(days=30),
+    "quarterly": dt.timedelta(days=91),
+    "half_yearly": dt.timedelta(days=182),
+    "yearly": dt.timedelta(days=365),
+    "other": dt.timedelta(days=1),
+}
+
+
+def new_owner() -> str:
+    return f"worker-{uuid.uuid4().hex[:12]}"
+
+
+def next_sync_at(update_cycle: str, after: dt.datetime) -> dt.datetime:
+    """When the next scheduled sync is due, from the resource's 更新周期."""
+    return after + CYCLE_INTERVALS.get(update_cycle, CYCLE_INTERVALS["daily"])
+
+
+def retry_delay(attempt: int) -> dt.timedelta:
+    """Exponential backoff: 1, 2, 4 … minutes after the ``attempt``-th failure."""
+    return dt.timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+
+
+def claim(session: Session, owner: str, *, lease_seconds: int) -> int | None:
+    """Claim one due run for ``owner``; returns its id or None. The caller commits."""
+    at = clock.now()
+    expires = at + dt.timedelta(seconds=lease_seconds)
+    pg = is_postgres(session)
+    for run_id in repository.claimable_ids(session, at, limit=1 if pg else 10, lock=pg):
+        if repository.take_lease(session, run_id, owner, at, expires):
+            return run_id
+    return None
+
+
+def schedule_unscheduled(session: Session) -> int:
+    """Queue a first sync (and probe) for active mounts that have none queued or running."""
+    count = 0
+    for kind in ("sync", "probe"):
+        for mount in repository.unscheduled_active_mounts(session, kind):
+            if kind == "probe" and mount.channel != "table":
+                continue
+            queue_run(session, mount.id, kind=kind)
+            count += 1
+    return count
+
+
+@dataclass
+class _Lease:
+    """Renews a run's lease from a side thread while the run works."""
+
+    db: Database
+    run_id: int
+    owner: str
+    lease_seconds: int
+    progress_rows: int = 0
+    lost: bool = False
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{self.run_id}", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(max(self.lease_seconds / 3, 0.05)):
+            try:
+                with self.db.session_scope() as s:
+                    expires = clock.now() + dt.timedelta(seconds=self.lease_seconds)
+                    if not repository.renew_lease(s, self.run_id, self.owner, expires, self.progress_rows):
+                        self.lost = True
+                        return
+            except Exception:  # a busy database must not kill the run; the next renewal retries
+                log.warning("续租失败,稍后重试 run=%s", self.run_id, exc_info=True)
+
+
+def execute(
+    db: Database,
+    run_id: int,
+    owner: str,
+    *,
+    lease_seconds: int = 60,
+    base_engine: Engine | None = None,
+    progress: ProgressCallback | None = None,
+) -> str:
+    """Run a claimed run and record its outcome; returns the final status."""
+    with db.session_scope() as s:
+        run = repository.run(s, run_id)
+        assert run is not None
+        mount = repository.mount(s, run.mount_id)
+        assert mount is not None
+        resource = s.get(Resource, mount.resource_id)
+        assert resource is not None
+        spec = mount_spec(s, mount)
+        kind, attempt, update_cycle = run.kind, run.attempt, resource.update_cycle
+    engine = base_engine or base.base_engine()
+    started = time.perf_counter()
+    values: dict[str, object] = {}
+    with _Lease(db, run_id, owner, lease_seconds) as lease:
+
+        def on_progress(rows: int, nbytes: int) -> None:
+            if lease.lost:  # another worker has taken the run over: stop before the next commit
+                raise SyncFailed("作业租约已失效,已由其他作业进程接管", code="lease_lost")
+            lease.progress_rows = rows
+            if progress is not None:
+                progress(rows, nbytes)
+
+        try:
+            channel = get_channel(spec.channel)
+            if kind == "probe":
+                outcome = channel.probe(spec)
+                values = {"status": "succeeded" if outcome.ok else "failed", "latency_ms": outcome.latency_ms}
+                values["error"] = outcome.error
+            else:
+                result = channel.sync(spec, RunEnv(base=engine, progress=on_progress))
+                values = {"status": "succeeded", "rows": result.rows, "bytes": result.bytes, "progress": result.rows}
+        except SyncFailed as exc:
+            values = {"status": "failed", "error": exc.detail}
+        except Exception:
+            log.exception("同步运行出错 run=%s", run_id)
+            values = {"status": "failed", "error": "同步时发生内部错误,请联系系统管理员"}
+    finished = clock.now()
+    values["finished_at"] = finished
+    values["duration_ms"] = int((time.perf_counter() - started) * 1000)
+    state = None
+    if kind == "sync" and values["status"] == "succeeded":
+        # Read before the platform transaction opens: on SQLite the base may be the same file.
+        with engine.connect() as conn:
+            state = base.read_state(conn, base.table_name(spec.resource_id))
+    with db.session_scope() as s:
+        if not repository.finish(s, run_id, owner, **values):
+            return "lost"  # another worker took the run over after our lease expired
+        if state is not None:
+            _record_base(s, spec.resource_id, finished, state)
+        if values["status"] == "failed" and kind == "sync" and attempt < MAX_ATTEMPTS:
+            queue_run(s, spec.mount_id, kind=kind, scheduled_for=finished + retry_delay(attempt), attempt=attempt + 1)
+        elif not repository.has_pending(s, spec.mount_id, kind):
+            interval = next_sync_at(update_cycle, finished) if kind == "sync" else finished + PROBE_INTERVAL
+            queue_run(s, spec.mount_id, kind=kind, scheduled_for=interval)
+    return str(values["status"])
+
+
+def _record_base(session: Session, resource_id: int, at: dt.datetime, state: base.SyncState) -> None:
+    record = repository.base_table(session, resource_id)
+    if record is None:
+        return
+    record.last_good_sync_at = at
+    record.row_count = state.row_count
+    record.watermark = {"value": base.encode_watermark(state.watermark)}
+
+
+def run_once(db: Database, owner: str, *, lease_seconds: int = 60, base_engine: Engine | None = None) -> int | None:
+    """Claim and run one due run; returns its id, or None when nothing was due."""
+    with db.session_scope() as s:
+        run_id = claim(s, owner, lease_seconds=lease_seconds)
+    if run_id is None:
+        return None
+    execute(db, run_id, owner, lease_seconds=lease_seconds, base_engine=base_engine)
+    return run_id
+
+
+def run_forever(
+    db: Database, stop: threading.Event, *, owner: str | None = None, poll_seconds: float = 5.0, lease_seconds: int = 60
+) -> None:
+    """The worker loop of ``govshare worker`` (and of ``govshare serve`` in the embedded default)."""
+    owner = owner or new_owner()
+    while not stop.is_set():
+        try:
+            with db.session_scope() as s:
+                schedule_unscheduled(s)
+            if run_once(db, owner, lease_seconds=lease_seconds) is not None:
+                continue
+        except Exception:
+            log.exception("worker 循环出错,稍后重试")
+        stop.wait(poll_seconds)
+
+
+def run_row(db: Database, run_id: int) -> SyncRun | None:
+    with db.session_scope() as s:
+        return repository.run(s, run_id)
+
+
+def claim_run(session: Session, run_id: int, owner: str, *, lease_seconds: int) -> bool:
+    """Claim one given run (``govshare sync`` running its own run inline); False if another worker has it."""
+    at = clock.now()
+    return repository.take_lease(session, run_id, owner, at, at + dt.timedelta(seconds=lease_seconds))
