@@ -178,9 +178,11 @@ def postgres_source() -> Iterator[Source]:
     except Exception as exc:
         unavailable("PostgreSQL 源库", exc)
     engine = create_engine(url)
-    yield Source("postgresql", url, engine, "people")
-    engine.dispose()
-    pg.drop_database(url)
+    try:  # also on gen.close(), which tests that drive the generator by hand call
+        yield Source("postgresql", url, engine, "people")
+    finally:
+        engine.dispose()
+        pg.drop_database(url)
 
 
 def mariadb_source() -> Iterator[Source]:
@@ -192,10 +194,12 @@ def mariadb_source() -> Iterator[Source]:
         engine.dispose()
         unavailable("MariaDB 源库", exc)
     name = f"people_{uuid.uuid4().hex[:8]}"
-    yield Source("mariadb", MARIADB_URL, engine, name)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    engine.dispose()
+    try:
+        yield Source("mariadb", MARIADB_URL, engine, name)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        engine.dispose()
 
 
 def base_database(tmp_path: Path, database_url: str) -> Iterator[Engine]:
