@@ -105,19 +105,14 @@ def list_page(
 
     ``total`` is exact up to COUNT_CAP and COUNT_CAP beyond.
     """
-    filters: list[ColumnElement[bool]] = []
-    if classification_ids is not None:
-        filters.append(Resource.classification_id.in_(classification_ids))
-    if topic_id is not None:
-        filters.append(Resource.topic_id == topic_id)
-    if provider_id is not None:
-        filters.append(Resource.provider_id == provider_id)
-    if share_type is not None:
-        filters.append(Resource.share_type == share_type)
-    if channel is not None:
-        filters.append(Resource.channel == channel)
-    if status is not None:
-        filters.append(Resource.status == status)
+    filters = filter_clauses(
+        classification_ids=classification_ids,
+        topic_id=topic_id,
+        provider_id=provider_id,
+        share_type=share_type,
+        channel=channel,
+        status=status,
+    )
     stmt = readable(actor).where(*filters)
     rows = list(session.execute(stmt.order_by(Resource.id.desc()).offset(offset).limit(limit)).scalars())
     total: int | None = None
@@ -300,3 +295,29 @@ def version(session: Session, resource_id: int, number: int) -> ResourceVersion 
 
 def code_taken(session: Session, code: str) -> bool:
     return session.execute(select(Resource.id).where(Resource.code == code)).first() is not None
+
+
+def filter_clauses(
+    *,
+    classification_ids: list[int] | None = None,
+    topic_id: int | None = None,
+    provider_id: int | None = None,
+    share_type: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The catalog's equality filters, shared by the list and the search so both filter alike."""
+    filters: list[ColumnElement[bool]] = []
+    if classification_ids is not None:
+        filters.append(Resource.classification_id.in_(classification_ids))
+    if topic_id is not None:
+        filters.append(Resource.topic_id == topic_id)
+    if provider_id is not None:
+        filters.append(Resource.provider_id == provider_id)
+    if share_type is not None:
+        filters.append(Resource.share_type == share_type)
+    if channel is not None:
+        filters.append(Resource.channel == channel)
+    if status is not None:
+        filters.append(Resource.status == status)
+    return filters

@@ -430,19 +430,14 @@ def search(
     channel = _choice("channel", channel, Channel, "共享方式")
     status = _choice("status", status, ResourceStatus, "状态")
 
-    filters: list[ColumnElement[bool]] = []
-    if classification:
-        filters.append(Resource.classification_id.in_(repository.classification_ids_under(session, classification)))
-    if topic_id is not None:
-        filters.append(Resource.topic_id == topic_id)
-    if provider_id is not None:
-        filters.append(Resource.provider_id == provider_id)
-    if share_type is not None:
-        filters.append(Resource.share_type == share_type)
-    if channel is not None:
-        filters.append(Resource.channel == channel)
-    if status is not None:
-        filters.append(Resource.status == status)
+    filters = repository.filter_clauses(
+        classification_ids=repository.classification_ids_under(session, classification) if classification else None,
+        topic_id=topic_id,
+        provider_id=provider_id,
+        share_type=share_type,
+        channel=channel,
+        status=status,
+    )
 
     terms = _terms(q)
     if q and not terms:  # only punctuation or symbols: nothing can match
