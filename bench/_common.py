@@ -12,6 +12,7 @@ realistic: 人口 occurs in thousands of resources, 社保 in hundreds, 信息 i
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -563,3 +564,16 @@ def report_line(label: str, stats: dict[str, float]) -> str:
 
 def env_pg_url() -> str:
     return os.environ.get("GOVSHARE_BENCH_PG_URL", DEFAULT_PG_URL)
+
+
+def data_arguments(doc: str | None, *, reps: int, reps_help: str) -> argparse.Namespace:
+    """The command line every catalog benchmark shares: which database, how much data, keep/reuse."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--n", type=int, default=100_000, help="number of resources")
+    parser.add_argument("--reps", type=int, default=reps, help=reps_help)
+    parser.add_argument("--pg-url", default=env_pg_url(), help="PostgreSQL database to create and drop")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--sqlite-file", default="", help="SQLite file to use (kept) instead of a temp file")
+    parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept database")
+    return parser.parse_args()

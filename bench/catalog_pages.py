@@ -16,7 +16,6 @@ Baselines measured in the same run:
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from _common import bench_database, env_pg_url, percentiles, populate, report_line, timed
+from _common import bench_database, data_arguments, percentiles, populate, report_line, timed
 from govshare.app import create_app
 from govshare.catalog import repository
 from govshare.catalog import search as catalog_search
@@ -183,15 +182,7 @@ def run(kind: str, n: int, reps: int, pg_url: str, keep: bool, sqlite_file: str,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--n", type=int, default=100_000, help="number of resources")
-    parser.add_argument("--reps", type=int, default=5, help="repetitions of the page mix")
-    parser.add_argument("--pg-url", default=env_pg_url(), help="PostgreSQL database to create and drop")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
-    parser.add_argument("--sqlite-file", default="", help="SQLite file to use (kept) instead of a temp file")
-    parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept database")
-    args = parser.parse_args()
+    args = data_arguments(__doc__, reps=5, reps_help="repetitions of the page mix")
     return run(args.db, args.n, args.reps, args.pg_url, args.keep, args.sqlite_file, args.reuse)
 
 

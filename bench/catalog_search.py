@@ -12,7 +12,6 @@ the total counted (capped at 1000). The baseline runs the same filters and visib
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import random
 import sys
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from _common import (
     Dataset,
     bench_database,
-    env_pg_url,
+    data_arguments,
     percentiles,
     populate,
     report_line,
@@ -240,15 +239,7 @@ def _uncapped_count(session: Session, word: str) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--n", type=int, default=100_000, help="number of resources")
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of the query mix")
-    parser.add_argument("--pg-url", default=env_pg_url(), help="PostgreSQL database to create and drop")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
-    parser.add_argument("--sqlite-file", default="", help="SQLite file to use (kept) instead of a temp file")
-    parser.add_argument("--reuse", action="store_true", help="reuse the data of a kept database")
-    args = parser.parse_args()
+    args = data_arguments(__doc__, reps=3, reps_help="repetitions of the query mix")
     return run(args.db, args.n, args.reps, args.pg_url, args.keep, args.sqlite_file, args.reuse)
 
 

@@ -8,6 +8,7 @@ shows the form again with the Chinese message next to the fields.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -307,6 +308,18 @@ class _Person(TypedDict):
     start_date: dt.date | None
 
 
+@dataclass
+class PersonForm:
+    """The register form's fields about the person, as typed in (re-shown unchanged on an error)."""
+
+    user_id: Text = ""
+    name: Text = ""
+    office: Text = ""
+    phone: Text = ""
+    email: Text = ""
+    start_date: Text = ""
+
+
 def _person(values: dict[str, str]) -> _Person:
     """The register form's fields about the person, read into the register's keyword arguments."""
     return _Person(
@@ -331,21 +344,9 @@ def data_admin_register(
     department_id: int,
     session: SessionDep,
     actor: Registrar,
-    user_id: Text = "",
-    name: Text = "",
-    office: Text = "",
-    phone: Text = "",
-    email: Text = "",
-    start_date: Text = "",
+    person: Annotated[PersonForm, Depends()],
 ) -> Response:
-    values = {
-        "user_id": user_id,
-        "name": name,
-        "office": office,
-        "phone": phone,
-        "email": email,
-        "start_date": start_date,
-    }
+    values = asdict(person)
     try:
         record = register.register_data_admin(session, actor, department_id=department_id, **_person(values))
     except ValidationFailed as exc:
@@ -361,23 +362,11 @@ def data_admin_replace(
     record_id: int,
     session: SessionDep,
     actor: Registrar,
+    person: Annotated[PersonForm, Depends()],
     department_id: Text = "",
     reason: Text = "",
-    user_id: Text = "",
-    name: Text = "",
-    office: Text = "",
-    phone: Text = "",
-    email: Text = "",
-    start_date: Text = "",
 ) -> Response:
-    values = {
-        "user_id": user_id,
-        "name": name,
-        "office": office,
-        "phone": phone,
-        "email": email,
-        "start_date": start_date,
-    }
+    values = asdict(person)
     try:
         record = register.replace_data_admin(session, actor, record_id, reason=reason, **_person(values))
     except ValidationFailed as exc:
