@@ -7,6 +7,7 @@ from govshare.exchange import file_models as exchange_file_models
 from govshare.exchange import gateway_models as exchange_gateway_models
 from govshare.exchange import models as exchange_models
 from govshare.identity import models as identity_models
+from govshare.sharing import models as sharing_models
 
 __all__ = [
     "audit_models",
@@ -16,4 +17,5 @@ __all__ = [
     "exchange_gateway_models",
     "exchange_models",
     "identity_models",
+    "sharing_models",
 ]

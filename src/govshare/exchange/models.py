@@ -60,6 +60,8 @@ class SyncRun(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")  # Chinese, for people
     progress: Mapped[int] = mapped_column(BigInteger, default=0)  # rows read so far
+    # the quality summary of the rows this run read (A25.1): exchange.quality's figures as JSON
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
 
@@ -75,3 +77,4 @@ class BaseTable(Base):
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     watermark: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{column, item_id, name, type}]
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # of the last good sync (A25.1)

@@ -55,9 +55,29 @@ class Permission(StrEnum):
     change_request_decide = "catalog:change_request_decide"
     # exchange: the gateway's allow-list of provider networks (bureau system administrator)
     provider_network_manage = "exchange:provider_network_manage"
+    # exchange: a provider mounts its resources, uploads files, starts runs (own department only)
+    exchange_mount = "exchange:mount"
+    # exchange: the bureau's and regions' view of freshness, runs, probes and quality everywhere
+    exchange_monitor = "exchange:monitor"
+    # sharing (articles 20-23, 26, 35)
+    sharing_apply = "sharing:apply"  # file and follow applications; request coordination
+    sharing_decide = "sharing:decide"  # the provider answers applications for its resources
+    sharing_oversee = "sharing:oversee"  # the authority sees every application, overdue and refusal counts
+    coordination_decide = "sharing:coordination_decide"  # the authority records negotiation and outcome
+    consumer_system_manage = "sharing:consumer_system_manage"  # register systems, rotate secrets
+    grant_manage = "sharing:grant_manage"  # suspend, revoke or end a grant (provider or authority)
+    shared_data_read = "sharing:read_data"  # people read and export data within grants / unconditional
+    usage_read = "sharing:usage_read"  # usage history (A35.1): provider, authority, auditor
 
 
 _READER = {Permission.own_account, Permission.catalog_read, Permission.calendar_read, Permission.catalog_export}
+_AUTHORITY = {
+    Permission.exchange_monitor,
+    Permission.sharing_oversee,
+    Permission.coordination_decide,
+    Permission.grant_manage,
+    Permission.usage_read,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.bureau_admin: frozenset(
@@ -70,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.calendar_manage,
             Permission.topic_manage,
             Permission.provider_network_manage,
+            Permission.exchange_monitor,
         }
     ),
     Role.bureau_reviewer: frozenset(
@@ -80,9 +101,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.change_request_decide,
             Permission.topic_manage,
         }
+        | _AUTHORITY
     ),
     Role.region_reviewer: frozenset(
-        _READER | {Permission.identity_read, Permission.catalog_review, Permission.change_request_decide}
+        _READER | {Permission.identity_read, Permission.catalog_review, Permission.change_request_decide} | _AUTHORITY
     ),
     Role.dept_admin: frozenset(
         _READER
@@ -93,9 +115,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.change_request_file,
             Permission.data_admin_register,
             Permission.department_contacts_edit,
+            Permission.exchange_mount,
+            Permission.sharing_apply,
+            Permission.sharing_decide,
+            Permission.consumer_system_manage,
+            Permission.grant_manage,
+            Permission.shared_data_read,
+            Permission.usage_read,
         }
     ),
-    Role.dept_user: frozenset(_READER | {Permission.identity_read}),  # the department directory
+    # the department directory; apply for data and read what the department was granted
+    Role.dept_user: frozenset(
+        _READER | {Permission.identity_read, Permission.sharing_apply, Permission.shared_data_read}
+    ),
     Role.auditor: frozenset(
         {
             Permission.own_account,
@@ -103,6 +135,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.identity_read,
             Permission.catalog_read,
             Permission.calendar_read,
+            Permission.exchange_monitor,
+            Permission.usage_read,
         }
     ),
 }

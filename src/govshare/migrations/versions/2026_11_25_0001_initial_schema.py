@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:19:53.274076
+Create Date: 2026-11-25 13:14:30.243252
 """
 
 from collections.abc import Sequence
@@ -213,6 +213,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("year", name=op.f("uq_calendar_year_year")),
     )
     op.create_table(
+        "consumer_system",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("app_key", sa.String(length=40), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("secret_hint", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("rate_limit_per_minute", sa.Integer(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("secret_rotated_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["app_user.id"], name=op.f("fk_consumer_system_created_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name=op.f("fk_consumer_system_department_id_department")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consumer_system")),
+        sa.UniqueConstraint("app_key", name=op.f("uq_consumer_system_app_key")),
+    )
+    with op.batch_alter_table("consumer_system", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consumer_system_department_id"), ["department_id"], unique=False)
+
+    op.create_table(
         "data_admin_record",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
@@ -382,6 +409,62 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_session_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "application",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_department_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_system_id", sa.Integer(), nullable=True),
+        sa.Column("applicant_id", sa.Integer(), nullable=True),
+        sa.Column("authority_region_id", sa.Integer(), nullable=False),
+        sa.Column("scenario", sa.Text(), nullable=False),
+        sa.Column("duty_basis", sa.Text(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("period_from", sa.Date(), nullable=False),
+        sa.Column("period_until", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("submitted_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("due_provisional", sa.Boolean(), nullable=False),
+        sa.Column("reminded_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("overdue_flagged_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=False),
+        sa.Column("conditions", sa.Text(), nullable=False),
+        sa.Column("granted_until", sa.Date(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["applicant_id"], ["app_user.id"], name=op.f("fk_application_applicant_id_app_user")),
+        sa.ForeignKeyConstraint(
+            ["authority_region_id"], ["region.id"], name=op.f("fk_application_authority_region_id_region")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consumer_department_id"], ["department.id"], name=op.f("fk_application_consumer_department_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_application_consumer_system_id_consumer_system"),
+        ),
+        sa.ForeignKeyConstraint(["decided_by_id"], ["app_user.id"], name=op.f("fk_application_decided_by_id_app_user")),
+        sa.ForeignKeyConstraint(["provider_id"], ["department.id"], name=op.f("fk_application_provider_id_department")),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_application_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_application")),
+        sa.UniqueConstraint("number", name=op.f("uq_application_number")),
+    )
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_application_authority_region_id"), ["authority_region_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_application_consumer_department_id"), ["consumer_department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_application_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_application_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_application_status"), ["status"], unique=False)
+        batch_op.create_index("ix_application_status_due", ["status", "due_on"], unique=False)
+
+    op.create_table(
         "base_table",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
@@ -390,6 +473,7 @@ def upgrade() -> None:
         sa.Column("row_count", sa.BigInteger(), nullable=False),
         sa.Column("watermark", sa.JSON(), nullable=False),
         sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("quality", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_base_table_resource_id_resource")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_base_table")),
         sa.UniqueConstraint("resource_id", name=op.f("uq_base_table_resource_id")),
@@ -585,6 +669,85 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_review_decision_resource_id"), ["resource_id"], unique=False)
 
     op.create_table(
+        "application_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("data_item_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("refusal_reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["application.id"],
+            name=op.f("fk_application_item_application_id_application"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["data_item_id"], ["data_item.id"], name=op.f("fk_application_item_data_item_id_data_item")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_application_item")),
+        sa.UniqueConstraint(
+            "application_id", "data_item_id", name=op.f("uq_application_item_application_id_data_item_id")
+        ),
+    )
+    with op.batch_alter_table("application_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_application_item_application_id"), ["application_id"], unique=False)
+
+    op.create_table(
+        "coordination",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_department_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("authority_region_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("data_item_ids", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("opened_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("due_provisional", sa.Boolean(), nullable=False),
+        sa.Column("decided_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("outcome_reason", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["application.id"], name=op.f("fk_coordination_application_id_application")
+        ),
+        sa.ForeignKeyConstraint(
+            ["authority_region_id"], ["region.id"], name=op.f("fk_coordination_authority_region_id_region")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consumer_department_id"],
+            ["department.id"],
+            name=op.f("fk_coordination_consumer_department_id_department"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["app_user.id"], name=op.f("fk_coordination_decided_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"], ["department.id"], name=op.f("fk_coordination_provider_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["app_user.id"], name=op.f("fk_coordination_requested_by_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_coordination_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_coordination")),
+        sa.UniqueConstraint("number", name=op.f("uq_coordination_number")),
+    )
+    with op.batch_alter_table("coordination", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_coordination_application_id"), ["application_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coordination_authority_region_id"), ["authority_region_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coordination_consumer_department_id"), ["consumer_department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_coordination_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coordination_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coordination_status"), ["status"], unique=False)
+
+    op.create_table(
         "resource_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
@@ -630,6 +793,7 @@ def upgrade() -> None:
         sa.Column("latency_ms", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("progress", sa.BigInteger(), nullable=False),
+        sa.Column("quality", sa.JSON(), nullable=False),
         sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["mount_id"], ["mount.id"], name=op.f("fk_sync_run_mount_id_mount"), ondelete="CASCADE"
@@ -640,11 +804,171 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sync_run_mount_id"), ["mount_id"], unique=False)
         batch_op.create_index("ix_sync_run_status_scheduled", ["status", "scheduled_for"], unique=False)
 
+    op.create_table(
+        "coordination_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("coordination_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["app_user.id"], name=op.f("fk_coordination_note_author_id_app_user")),
+        sa.ForeignKeyConstraint(
+            ["coordination_id"],
+            ["coordination.id"],
+            name=op.f("fk_coordination_note_coordination_id_coordination"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_coordination_note")),
+    )
+    with op.batch_alter_table("coordination_note", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_coordination_note_coordination_id"), ["coordination_id"], unique=False)
+
+    op.create_table(
+        "data_grant",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_department_id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("coordination_id", sa.Integer(), nullable=True),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("conditions", sa.Text(), nullable=False),
+        sa.Column("masking", sa.String(length=8), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status_reason", sa.Text(), nullable=False),
+        sa.Column("status_changed_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["application.id"], name=op.f("fk_data_grant_application_id_application")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consumer_department_id"], ["department.id"], name=op.f("fk_data_grant_consumer_department_id_department")
+        ),
+        sa.ForeignKeyConstraint(
+            ["coordination_id"], ["coordination.id"], name=op.f("fk_data_grant_coordination_id_coordination")
+        ),
+        sa.ForeignKeyConstraint(["issued_by_id"], ["app_user.id"], name=op.f("fk_data_grant_issued_by_id_app_user")),
+        sa.ForeignKeyConstraint(["provider_id"], ["department.id"], name=op.f("fk_data_grant_provider_id_department")),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_data_grant_resource_id_resource")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_grant")),
+    )
+    with op.batch_alter_table("data_grant", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_data_grant_consumer_resource", ["consumer_department_id", "resource_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_data_grant_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_data_grant_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_data_grant_status"), ["status"], unique=False)
+
+    op.create_table(
+        "access_record",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_department_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_system_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("grant_id", sa.Integer(), nullable=True),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("data_item_ids", sa.JSON(), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_department_id"],
+            ["department.id"],
+            name=op.f("fk_access_record_consumer_department_id_department"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_access_record_consumer_system_id_consumer_system"),
+        ),
+        sa.ForeignKeyConstraint(["grant_id"], ["data_grant.id"], name=op.f("fk_access_record_grant_id_data_grant")),
+        sa.ForeignKeyConstraint(
+            ["provider_id"], ["department.id"], name=op.f("fk_access_record_provider_id_department")
+        ),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], name=op.f("fk_access_record_resource_id_resource")),
+        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"], name=op.f("fk_access_record_user_id_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_record")),
+    )
+    with op.batch_alter_table("access_record", schema=None) as batch_op:
+        batch_op.create_index("ix_access_record_consumer_at", ["consumer_department_id", "at"], unique=False)
+        batch_op.create_index("ix_access_record_grant_at", ["grant_id", "at"], unique=False)
+        batch_op.create_index("ix_access_record_resource_at", ["resource_id", "at"], unique=False)
+
+    op.create_table(
+        "grant_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grant_id", sa.Integer(), nullable=False),
+        sa.Column("data_item_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["data_item_id"], ["data_item.id"], name=op.f("fk_grant_item_data_item_id_data_item")),
+        sa.ForeignKeyConstraint(
+            ["grant_id"], ["data_grant.id"], name=op.f("fk_grant_item_grant_id_data_grant"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_grant_item")),
+        sa.UniqueConstraint("grant_id", "data_item_id", name=op.f("uq_grant_item_grant_id_data_item_id")),
+    )
+    with op.batch_alter_table("grant_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_grant_item_grant_id"), ["grant_id"], unique=False)
+
+    op.create_table(
+        "grant_system",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grant_id", sa.Integer(), nullable=False),
+        sa.Column("consumer_system_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_grant_system_consumer_system_id_consumer_system"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["grant_id"], ["data_grant.id"], name=op.f("fk_grant_system_grant_id_data_grant"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_grant_system")),
+        sa.UniqueConstraint("grant_id", "consumer_system_id", name=op.f("uq_grant_system_grant_id_consumer_system_id")),
+    )
+    with op.batch_alter_table("grant_system", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_grant_system_consumer_system_id"), ["consumer_system_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_grant_system_grant_id"), ["grant_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("grant_system", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_grant_system_grant_id"))
+        batch_op.drop_index(batch_op.f("ix_grant_system_consumer_system_id"))
+
+    op.drop_table("grant_system")
+    with op.batch_alter_table("grant_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_grant_item_grant_id"))
+
+    op.drop_table("grant_item")
+    with op.batch_alter_table("access_record", schema=None) as batch_op:
+        batch_op.drop_index("ix_access_record_resource_at")
+        batch_op.drop_index("ix_access_record_grant_at")
+        batch_op.drop_index("ix_access_record_consumer_at")
+
+    op.drop_table("access_record")
+    with op.batch_alter_table("data_grant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_data_grant_status"))
+        batch_op.drop_index(batch_op.f("ix_data_grant_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_data_grant_provider_id"))
+        batch_op.drop_index("ix_data_grant_consumer_resource")
+
+    op.drop_table("data_grant")
+    with op.batch_alter_table("coordination_note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_coordination_note_coordination_id"))
+
+    op.drop_table("coordination_note")
     with op.batch_alter_table("sync_run", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_run_status_scheduled")
         batch_op.drop_index(batch_op.f("ix_sync_run_mount_id"))
@@ -654,6 +978,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_version_resource_id"))
 
     op.drop_table("resource_version")
+    with op.batch_alter_table("coordination", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_coordination_status"))
+        batch_op.drop_index(batch_op.f("ix_coordination_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_coordination_provider_id"))
+        batch_op.drop_index(batch_op.f("ix_coordination_consumer_department_id"))
+        batch_op.drop_index(batch_op.f("ix_coordination_authority_region_id"))
+        batch_op.drop_index(batch_op.f("ix_coordination_application_id"))
+
+    op.drop_table("coordination")
+    with op.batch_alter_table("application_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_application_item_application_id"))
+
+    op.drop_table("application_item")
     with op.batch_alter_table("review_decision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_decision_resource_id"))
 
@@ -684,6 +1021,15 @@ def downgrade() -> None:
 
     op.drop_table("change_request")
     op.drop_table("base_table")
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.drop_index("ix_application_status_due")
+        batch_op.drop_index(batch_op.f("ix_application_status"))
+        batch_op.drop_index(batch_op.f("ix_application_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_application_provider_id"))
+        batch_op.drop_index(batch_op.f("ix_application_consumer_department_id"))
+        batch_op.drop_index(batch_op.f("ix_application_authority_region_id"))
+
+    op.drop_table("application")
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
 
@@ -717,6 +1063,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_data_admin_record_department_id"))
 
     op.drop_table("data_admin_record")
+    with op.batch_alter_table("consumer_system", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consumer_system_department_id"))
+
+    op.drop_table("consumer_system")
     op.drop_table("calendar_year")
     op.drop_table("calendar_correction")
     with op.batch_alter_table("api_token", schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Sharing: applications, decisions, coordination, grants, consumer systems and the data API."""
