@@ -19,6 +19,7 @@ from govshare.identity.reference import bureau
 from govshare.identity.service import create_department, create_user
 from govshare.kit import clock
 from govshare.kit.uscc import make_uscc
+from govshare.sharing.models import ConsumerSystem
 
 PASSWORD = "Lz-Test-Passw0rd!"
 _seq = itertools.count(1)
@@ -222,3 +223,58 @@ class Factory:
             resource.id,
             ReviewDecisionIn(decision="approved", comment="同意发布"),
         )
+
+    # --- sharing: consumer systems and the base ----------------------------------------------------
+
+    def consumer_system(
+        self, department: Department | None = None, *, name: str = "一网通办业务系统", rate_limit_per_minute: int = 600
+    ) -> tuple[ConsumerSystem, str]:
+        """A registered consumer system of ``department`` and its secret."""
+        from govshare.sharing import systems
+
+        department = department or self.department()
+        return systems.register_system(
+            self.session, self.compiler(department), name=name, rate_limit_per_minute=rate_limit_per_minute
+        )
+
+    def base_rows(self, resource: Resource, rows: list[dict[str, Any]], *, key: str | None = None) -> str:
+        """Fill the base table of ``resource`` (one column per 信息项) with rows keyed by 信息项 name.
+
+        With ``key`` (a 信息项 name) the table gets the unique key index and an active table mount
+        naming it, as a table sync would leave them. Returns the table name.
+        """
+        from sqlalchemy import insert, select, text
+
+        from govshare.catalog.models import DataItem
+        from govshare.exchange import base
+        from govshare.exchange.models import BaseTable, Mount
+
+        stmt = select(DataItem).where(DataItem.resource_id == resource.id).order_by(DataItem.position)
+        items = list(self.session.scalars(stmt))
+        specs = [base.ColumnSpec(item_id=i.id, name=i.name, data_type=i.data_type) for i in items]
+        name = base.table_name(resource.id)
+        conn = self.session.connection()
+        table = base.table_for(name, specs)
+        table.create(conn)
+        by_name = {i.name: base.column_name(i.id) for i in items}
+        if rows:
+            conn.execute(insert(table), [{by_name[k]: v for k, v in row.items()} for row in rows])
+        mapping = {str(i.id): i.name for i in items}
+        if key is not None:
+            conn.execute(text(f'CREATE UNIQUE INDEX "{base.key_index_name(name)}" ON "{name}" ("{by_name[key]}")'))
+        self.session.add(
+            Mount(resource_id=resource.id, channel="table", config={}, key_column=key or "", mapping=mapping)
+        )
+        self.session.add(
+            BaseTable(
+                resource_id=resource.id,
+                table_name=name,
+                row_count=len(rows),
+                columns=[
+                    {"column": base.column_name(i.id), "item_id": i.id, "name": i.name, "type": i.data_type}
+                    for i in items
+                ],
+            )
+        )
+        self.session.flush()
+        return name

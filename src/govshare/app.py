@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -84,6 +86,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         _record_denial(request, exc)
     if _is_api(request):
         response: Response = problem(exc.status, exc.code, exc.title, exc.detail, request, exc.errors)
+        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
         return response
     if isinstance(exc, Forbidden) and exc.code == "password_change_required":
         return RedirectResponse("/account?must_change=1#password", status_code=303)
@@ -146,9 +149,27 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return HTMLResponse(f"<h1>服务器内部错误</h1><p>{detail}</p>", status_code=500)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the in-process worker (``create_app(worker=True)`` and the setting allow it), stop it at shutdown."""
+    background = None
+    if app.state.run_worker:
+        from govshare.exchange.worker import BackgroundWorker
+
+        background = BackgroundWorker(app.state.db).start()
+    try:
+        yield
+    finally:
+        if background is not None and not await asyncio.to_thread(background.stop):
+            log.warning("作业线程未在时限内结束;其作业的租约到期后由其他作业进程接管")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, *, worker: bool = False) -> FastAPI:
+    """The application. ``worker=True`` (the ASGI entry point ``govshare.asgi``) runs the worker loop in
+    a thread of the server when ``exchange.worker.runs_in_process`` allows (by default on SQLite)."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="兰州市政务数据共享交换平台 API",
         version=__version__,
         description="govshare 的 JSON 接口。个人脚本使用个人 API 令牌(Bearer)调用;错误以 problem+json 返回。",
@@ -158,6 +179,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.effective_database_url)
+    if worker:
+        from govshare.exchange.worker import runs_in_process
+
+        worker = runs_in_process(settings)
+    app.state.run_worker = worker
 
     @app.middleware("http")
     async def context_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -42,12 +42,15 @@ class SecuritySettings(BaseModel):
     password_min_length: int = 10
     mfa_required_roles: list[str] = ["bureau_admin", "bureau_reviewer"]
     secure_cookies: bool = False
+    # reads of shared data are appended to this many audit chains besides the main one (0: all in one)
+    audit_read_chains: int = Field(16, ge=0, le=256)
 
 
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
-    run_worker_in_process: bool = True
+    # the worker loop in a thread of ``govshare serve``; unset: yes on SQLite, no on PostgreSQL
+    run_worker_in_process: bool | None = None
 
 
 class ExcelSettings(BaseModel):
@@ -83,6 +86,9 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     excel: ExcelSettings = ExcelSettings()
     files: FilesSettings = FilesSettings()
+    # shared nonce store and rate-limit counters of the consumer data API across server processes;
+    # empty: the platform database holds them
+    redis_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

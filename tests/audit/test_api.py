@@ -140,7 +140,7 @@ def test_audit_pages(auditor_client: TestClient, session: Session) -> None:
     page = auditor_client.get("/audit", params={"action": "identity.office"})
     assert page.status_code == 200 and "校验哈希链" in page.text and "下一页(较早)" in page.text
     assert f"/audit/records/{records[-1].id}" in page.text and f"/audit/records/{records[5].id}" not in page.text
-    older = auditor_client.get("/audit", params={"action": "identity.office", "before": records[10].seq})
+    older = auditor_client.get("/audit", params={"action": "identity.office", "before": records[10].id})
     assert f"/audit/records/{records[5].id}" in older.text and "上一页(较新)" in older.text
     detail = auditor_client.get(f"/audit/records/{records[3].id}")
     assert detail.status_code == 200 and "处3" in detail.text and records[3].hash in detail.text

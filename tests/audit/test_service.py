@@ -61,6 +61,7 @@ def _shift(session: Session, above: int, by: int) -> None:
 def _forge(session: Session, *, seq: int, prev_hash: str, valid_hash: bool = True) -> int:
     """Insert a record that never went through ``record()``, with a correctly computed hash."""
     forged = AuditRecord(
+        chain=1,
         seq=seq,
         at=clock.now(),
         actor_id=None,
@@ -261,7 +262,7 @@ def test_filters_and_keyset_pages(session: Session, factory: Factory) -> None:
     f = AuditFilter(action_prefix="identity.department", actor="tester")
     first = service.search_records(session, auditor, f, limit=3)
     assert [r.id for r in first.items] == [r.id for r in reversed(records[-3:])]
-    assert first.newer_cursor is None and first.older_cursor == records[-3].seq
+    assert first.newer_cursor is None and first.older_cursor == records[-3].id
     second = service.search_records(session, auditor, f, before=first.older_cursor, limit=3)
     assert [r.id for r in second.items] == [r.id for r in reversed(records[1:4])]
     back = service.search_records(session, auditor, f, after=second.newer_cursor, limit=3)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 
 from govshare.exchange import base
 from govshare.exchange.channels import RunEnv, SyncFailed
@@ -209,3 +211,81 @@ def test_a_reader_polling_during_a_full_refresh_sees_the_whole_old_or_the_whole_
         reader.join()
     assert set(seen) <= {old, new}
     assert seen[0] == old and seen[-1] == new and len(seen) > 3
+
+
+@pytest.mark.article("A24.2")
+def test_switching_a_keyless_full_mount_to_incremental_creates_the_key_index(
+    sqlite_source: Source, base_engine: Engine
+) -> None:
+    sqlite_source.create(500)
+    keyless = dataclasses.replace(sqlite_source.spec(RESOURCE_ID), key_column="")
+    channel.sync(keyless, RunEnv(base=base_engine))
+    assert not [i for i in inspect(base_engine).get_indexes(base.table_name(RESOURCE_ID)) if i["unique"]]
+    sqlite_source.update([3, 4])
+    sqlite_source.insert(range(501, 511))
+    outcome = channel.sync(sqlite_source.spec(RESOURCE_ID, sync_mode="incremental"), RunEnv(base=base_engine))
+    assert checksum(base_rows(base_engine, RESOURCE_ID)) == checksum(sqlite_source.rows())
+    assert outcome.row_count == _state(base_engine).row_count == 510
+    unique = [i for i in inspect(base_engine).get_indexes(base.table_name(RESOURCE_ID)) if i["unique"]]
+    assert [i["column_names"] for i in unique] == [["c1"]]
+
+
+@pytest.mark.article("A24.2")
+def test_incremental_row_count_is_kept_without_counting_the_table(source: Source, base_engine: Engine) -> None:
+    source.create(1000)
+    spec = source.spec(RESOURCE_ID, sync_mode="incremental", batch_size=200)
+    channel.sync(spec, RunEnv(base=base_engine))
+    source.update(list(range(1, 1000, 3)))  # 333 updates, 150 inserts, spread over several batches
+    source.insert(range(1001, 1151))
+    outcome = channel.sync(spec, RunEnv(base=base_engine))
+    assert outcome.rows == 333 + 150 and outcome.row_count == _state(base_engine).row_count == 1150
+    assert checksum(base_rows(base_engine, RESOURCE_ID)) == checksum(source.rows())
+
+
+@pytest.mark.article("A24.2")
+def test_mariadb_dates_and_a_datetime_watermark_arrive_as_dates(base_engine: Engine) -> None:
+    gen = table_sources.mariadb_source()
+    source = next(gen)
+    try:
+        source.create(300)
+        source.execute(f"ALTER TABLE {source.table} ADD COLUMN changed DATETIME(6) NULL")
+        source.execute(f"UPDATE {source.table} SET changed = TIMESTAMP '2026-01-01 00:00:00' + INTERVAL id MICROSECOND")
+        spec = dataclasses.replace(source.spec(RESOURCE_ID, sync_mode="incremental"), watermark_column="changed")
+        channel.sync(spec, RunEnv(base=base_engine))
+        assert _state(base_engine).watermark == dt.datetime(2026, 1, 1, 0, 0, 0, 300)
+        source.execute(
+            f"UPDATE {source.table} SET name = '改', changed = TIMESTAMP '2026-02-01 08:00:00' WHERE id <= 5"
+        )
+        outcome = channel.sync(spec, RunEnv(base=base_engine))
+        assert outcome.rows == 5 and _state(base_engine).watermark == dt.datetime(2026, 2, 1, 8, 0)
+        assert checksum(base_rows(base_engine, RESOURCE_ID)) == checksum(source.rows())
+        target = base.table_for(base.table_name(RESOURCE_ID), table_sources.COLUMNS)
+        with base_engine.connect() as conn:
+            born = conn.execute(select(target.c.c4).where(target.c.c1 == 1)).scalar_one()
+        assert born == dt.date(1960, 1, 2)
+    finally:
+        gen.close()
+
+
+@pytest.mark.article("A25.1")
+def test_a_full_load_counts_missing_keys_without_keeping_every_key(sqlite_source: Source, base_engine: Engine) -> None:
+    from govshare.exchange.channels.table import quality_tally
+
+    spec = sqlite_source.spec(RESOURCE_ID)
+    tally = quality_tally(spec, full_load=True)
+    tally.add([(n if n % 10 else None, "王测试", 1, None, True) for n in range(1, 1001)])
+    key = tally.summary()["key"]
+    assert key is not None and (key["rows"], key["missing"], key["duplicates"]) == (900, 100, 0)
+    assert not tally._seen  # no hash per key: the staging table's unique index proves uniqueness
+    sqlite_source.create(ROWS)
+    outcome = channel.sync(spec, RunEnv(base=base_engine))
+    assert outcome.quality["key"]["rows"] == ROWS and outcome.quality["key"]["duplicates"] == 0
+    sqlite_source.execute("DROP TABLE people")  # a source with a repeated key fails the whole run
+    sqlite_source.execute(
+        "CREATE TABLE people (id INTEGER, name TEXT, amount NUMERIC, born DATE, active BOOLEAN, seq INT)"
+    )
+    sqlite_source.execute(
+        "INSERT INTO people VALUES (1, '甲', 1, '2000-01-01', 1, 1), (1, '乙', 2, '2000-01-02', 0, 2)"
+    )
+    with pytest.raises(SyncFailed, match="源表键字段存在重复值"):
+        channel.sync(spec, RunEnv(base=base_engine))

@@ -115,3 +115,19 @@ class Action(StrEnum):
     data_read = "sharing.data.read"
     data_exported = "sharing.data.exported"
     data_verified = "sharing.data.verified"
+    # sharing: verification settings (A22.1) and the usage history (A35.1)
+    verification_setting_changed = "sharing.verification.setting_changed"
+    usage_exported = "sharing.usage.exported"
+
+
+# High-volume reads of shared data: appended to the read chains (see ``audit.models.AuditRecord``).
+READ_ACTIONS = frozenset(
+    {
+        Action.data_read,
+        Action.data_exported,
+        Action.data_verified,
+        Action.gateway_called,
+        Action.file_version_downloaded,
+        Action.consumer_request_refused,
+    }
+)

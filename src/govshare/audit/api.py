@@ -49,9 +49,7 @@ def verify(session: SessionDep, actor: Auditor) -> VerifyRead:
     return VerifyRead(
         ok=result.ok,
         checked=result.checked,
-        finding=None
-        if finding is None
-        else FindingRead(seq=finding.seq, record_id=finding.record_id, kind=finding.kind, message=finding.message),
+        finding=None if finding is None else FindingRead.model_validate(finding, from_attributes=True),
         message=f"哈希链完整,共校验 {result.checked} 条记录" if finding is None else finding.message,
     )
 

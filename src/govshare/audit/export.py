@@ -116,5 +116,5 @@ def _stream(actor: Actor, filters: AuditFilter, upto: int, reader: Database) -> 
             chunk = _encode([_row(r) for r in batch])
         if not batch:
             return
-        cursor = batch[-1].seq
+        cursor = batch[-1].id
         yield chunk

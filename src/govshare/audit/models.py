@@ -5,19 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govshare.db import Base
 
 
 class AuditRecord(Base):
-    """One event. ``hash`` = H(prev_hash ‖ canonical fields); ``seq`` has no gaps."""
+    """One event. ``hash`` = H(prev_hash ‖ canonical fields); within its ``chain``, ``seq`` has no gaps.
+
+    Chain 1 holds every state change. Reads of shared data (hundreds a second from consumer systems)
+    are spread over chains 2…N+1 (``security.audit_read_chains``), each with its own head row, so that
+    appends from concurrent reads do not queue on one lock; ``verify`` walks every chain.
+    """
 
     __tablename__ = "audit_record"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    seq: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[dt.datetime] = mapped_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str] = mapped_column(String(64))
@@ -37,7 +44,8 @@ class AuditRecord(Base):
 
 
 class AuditChainHead(Base):
-    """A single row naming the last record; locking it serialises appends to the chain."""
+    """One row per chain (``id`` = the chain's number) naming its last record; locking it serialises
+    appends to that chain."""
 
     __tablename__ = "audit_chain_head"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from govshare.audit.models import AuditChainHead, AuditRecord
+from govshare.audit.models import AuditRecord
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 
@@ -81,19 +81,20 @@ def page(
     after_seq: int | None = None,
     limit: int = 50,
 ) -> tuple[list[AuditRecord], bool]:
-    """Keyset pagination over ``seq``, newest first: records older than ``before_seq`` or newer than
-    ``after_seq``; also says whether more lie beyond in that direction."""
+    """Keyset pagination over ``id`` (the order of writing across all chains), newest first: records
+    older than ``before_seq`` or newer than ``after_seq`` (record ids); also says whether more lie
+    beyond in that direction."""
     if after_seq is not None:
         rows = list(
-            session.execute(stmt.where(AuditRecord.seq > after_seq).order_by(AuditRecord.seq.asc()).limit(limit + 1))
+            session.execute(stmt.where(AuditRecord.id > after_seq).order_by(AuditRecord.id.asc()).limit(limit + 1))
             .scalars()
             .all()
         )
         more = len(rows) > limit
         return list(reversed(rows[:limit])), more
     if before_seq is not None:
-        stmt = stmt.where(AuditRecord.seq < before_seq)
-    rows = list(session.execute(stmt.order_by(AuditRecord.seq.desc()).limit(limit + 1)).scalars().all())
+        stmt = stmt.where(AuditRecord.id < before_seq)
+    rows = list(session.execute(stmt.order_by(AuditRecord.id.desc()).limit(limit + 1)).scalars().all())
     return rows[:limit], len(rows) > limit
 
 
@@ -101,25 +102,22 @@ def by_id(session: Session, actor: Actor, record_id: int) -> AuditRecord | None:
     return session.execute(readable(actor).where(AuditRecord.id == record_id)).scalar_one_or_none()
 
 
-def neighbours(session: Session, actor: Actor, seq: int) -> tuple[int | None, int | None]:
-    """Ids of the records just before and after ``seq`` in the chain."""
-    prev_id = session.execute(
-        readable(actor).with_only_columns(AuditRecord.id).where(AuditRecord.seq == seq - 1)
-    ).scalar_one_or_none()
-    next_id = session.execute(
-        readable(actor).with_only_columns(AuditRecord.id).where(AuditRecord.seq == seq + 1)
-    ).scalar_one_or_none()
+def neighbours(session: Session, actor: Actor, chain: int, seq: int) -> tuple[int | None, int | None]:
+    """Ids of the records just before and after ``seq`` in its chain."""
+    ids = readable(actor).with_only_columns(AuditRecord.id).where(AuditRecord.chain == chain)
+    prev_id = session.execute(ids.where(AuditRecord.seq == seq - 1)).scalar_one_or_none()
+    next_id = session.execute(ids.where(AuditRecord.seq == seq + 1)).scalar_one_or_none()
     return prev_id, next_id
 
 
 def batch_after(
     session: Session, stmt: Select[AuditRecord], *, after_seq: int, upto_seq: int, limit: int
 ) -> list[AuditRecord]:
-    """Oldest first, for exports: records with ``after_seq < seq <= upto_seq``."""
+    """Oldest first, for exports: records with ``after_seq < id <= upto_seq`` (record ids)."""
     return list(
         session.execute(
-            stmt.where(AuditRecord.seq > after_seq, AuditRecord.seq <= upto_seq)
-            .order_by(AuditRecord.seq.asc())
+            stmt.where(AuditRecord.id > after_seq, AuditRecord.id <= upto_seq)
+            .order_by(AuditRecord.id.asc())
             .limit(limit)
         )
         .scalars()
@@ -128,10 +126,8 @@ def batch_after(
 
 
 def last_seq(session: Session) -> int:
-    head = session.get(AuditChainHead, 1)
-    if head is not None:
-        return head.last_seq
-    return int(session.execute(select(func.coalesce(func.max(AuditRecord.seq), 0))).scalar_one())
+    """The id of the newest record: the upper bound an export fixes when it starts."""
+    return int(session.execute(select(func.coalesce(func.max(AuditRecord.id), 0))).scalar_one())
 
 
 def count_since(session: Session, actor: Actor, actions: list[str], since: dt.datetime) -> int:
@@ -145,7 +141,7 @@ def recent(session: Session, actor: Actor, actions: list[str], since: dt.datetim
     stmt = (
         readable(actor)
         .where(AuditRecord.action.in_(actions), AuditRecord.at >= since)
-        .order_by(AuditRecord.seq.desc())
+        .order_by(AuditRecord.id.desc())
         .limit(limit)
     )
     return list(session.execute(stmt).scalars().all())

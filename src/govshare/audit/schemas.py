@@ -59,6 +59,7 @@ class AuditRecordRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    chain: int = Field(description="1 为主链(状态变更);2 起为共享数据读取记录链")
     seq: int
     at: dt.datetime
     actor_id: int | None
@@ -85,6 +86,7 @@ class AuditPageRead(BaseModel):
 
 
 class FindingRead(BaseModel):
+    chain: int
     seq: int
     record_id: int | None
     kind: str

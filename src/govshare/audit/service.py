@@ -1,8 +1,13 @@
 """Writing and verifying the audit trail.
 
 Records are appended by the service that changed something, inside its transaction, so an event
-and its record commit or vanish together. Appends lock the chain head row, which serialises them;
-``verify`` walks the chain and names the first record that does not fit.
+and its record commit or vanish together. Appends lock their chain's head row, which serialises them;
+``verify`` walks every chain and names the first record that does not fit.
+
+State changes go to the main chain (1). Reads of shared data (``READ_ACTIONS``) go to one of the read
+chains, picked at random, so that a consumer system's concurrent reads — each committed with its
+record before the data leaves — do not wait for each other's commit on a single lock. Integrity is
+the same: every chain is gap-free and hash-linked, and a record moved between chains breaks both.
 """
 
 from __future__ import annotations
@@ -10,19 +15,23 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from govshare.audit import repository as audit_repo
-from govshare.audit.actions import Action
+from govshare.audit.actions import READ_ACTIONS, Action
 from govshare.audit.models import AuditChainHead, AuditRecord
 from govshare.audit.repository import AuditFilter
 from govshare.config import CryptoProfile, get_settings
+from govshare.db import is_postgres
 from govshare.errors import NotFound
 from govshare.identity.actor import Actor
 from govshare.identity.models import User
@@ -31,6 +40,7 @@ from govshare.kit.clock import now
 from govshare.kit.crypto import digest
 
 GENESIS = "0" * 64
+MAIN_CHAIN = 1
 _ALGORITHMS = {CryptoProfile.standard: "sha256", CryptoProfile.gm: "sm3"}
 _PROFILES = {v: k for k, v in _ALGORITHMS.items()}
 _SECRET_MARKERS = ("password", "secret", "token", "totp", "credential", "private_key", "api_key")
@@ -68,6 +78,7 @@ def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _canonical(rec: AuditRecord, seq: int | None = None) -> bytes:
     body = {
+        "chain": rec.chain,
         "seq": rec.seq if seq is None else seq,
         "at": rec.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor_id": rec.actor_id,
@@ -93,12 +104,23 @@ def compute_hash(rec: AuditRecord, seq: int | None = None) -> str:
     return digest(_canonical(rec, seq), _PROFILES.get(rec.algorithm, CryptoProfile.standard))
 
 
-def _lock_head(session: Session) -> AuditChainHead:
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one_or_none()
+def _chain_for(action: Action) -> int:
+    spread = get_settings().security.audit_read_chains
+    if action in READ_ACTIONS and spread > 0:
+        return MAIN_CHAIN + 1 + secrets.randbelow(spread)
+    return MAIN_CHAIN
+
+
+def _lock_head(session: Session, chain: int = MAIN_CHAIN) -> AuditChainHead:
+    stmt = select(AuditChainHead).where(AuditChainHead.id == chain).with_for_update()
+    head = session.execute(stmt).scalar_one_or_none()
     if head is None:
-        head = AuditChainHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+        # Two transactions may start a chain at once: the loser's insert does nothing and it waits
+        # on the winner's row lock below, instead of failing on the primary key.
+        values = {"id": chain, "last_seq": 0, "last_hash": GENESIS}
+        insert = pg_insert if is_postgres(session) else sqlite_insert
+        session.execute(insert(AuditChainHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+        head = session.execute(stmt).scalar_one()
     return head
 
 
@@ -114,9 +136,11 @@ def record(
     outcome: str = "success",
     department_id: int | None = None,
 ) -> AuditRecord:
-    """Append one record to the chain in the caller's transaction."""
-    head = _lock_head(session)
+    """Append one record to its chain in the caller's transaction."""
+    chain = _chain_for(action)
+    head = _lock_head(session, chain)
     rec = AuditRecord(
+        chain=chain,
         seq=head.last_seq + 1,
         at=now(),
         actor_id=actor.user_id,
@@ -150,6 +174,7 @@ class Finding:
     record_id: int | None
     kind: str  # edited | removed | inserted | reordered
     message: str
+    chain: int = MAIN_CHAIN
 
 
 @dataclass(frozen=True)
@@ -162,14 +187,14 @@ class VerifyResult:
         return self.finding is None
 
 
-def _iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
+def _iter_records(session: Session, chain: int, batch: int = 5000) -> Iterator[AuditRecord]:
     last = 0
     while True:
         # populate_existing: compare what the database holds now, not what this session cached.
         rows = (
             session.execute(
                 select(AuditRecord)
-                .where(AuditRecord.seq > last)
+                .where(AuditRecord.chain == chain, AuditRecord.seq > last)
                 .order_by(AuditRecord.seq)
                 .limit(batch)
                 .execution_options(populate_existing=True)
@@ -186,12 +211,28 @@ def _iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
 
 
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain in ``seq`` order; name the first record edited, removed, inserted or reordered."""
+    """Walk every chain in ``seq`` order; name the first record edited, removed, inserted or reordered."""
+    chains = {MAIN_CHAIN}
+    chains |= set(session.execute(select(AuditChainHead.id)).scalars())
+    chains |= set(session.execute(select(AuditRecord.chain).distinct()).scalars())
+    checked = 0
+    for chain in sorted(chains):
+        result = _verify_chain(session, chain)
+        checked += result.checked
+        if result.finding is not None:
+            finding = result.finding
+            if chain != MAIN_CHAIN:
+                finding = replace(finding, chain=chain, message=f"读取记录链 {chain}:{finding.message}")
+            return VerifyResult(checked, finding)
+    return VerifyResult(checked, None)
+
+
+def _verify_chain(session: Session, chain: int) -> VerifyResult:
     expected_seq = 1
     prev_hash = GENESIS
     checked = 0
     last_id: int | None = None
-    for rec in _iter_records(session):
+    for rec in _iter_records(session, chain):
         if rec.seq != expected_seq:
             return VerifyResult(
                 checked,
@@ -215,7 +256,7 @@ def verify(session: Session) -> VerifyResult:
         last_id = rec.id
         expected_seq += 1
         checked += 1
-    head = session.get(AuditChainHead, 1, populate_existing=True)
+    head = session.get(AuditChainHead, chain, populate_existing=True)
     last_seq = expected_seq - 1
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         if head.last_seq > last_seq:
@@ -228,7 +269,7 @@ def verify(session: Session) -> VerifyResult:
                     f"链尾缺失:应有 {head.last_seq} 条记录,实有 {last_seq} 条;第 {last_seq + 1} 号起被删除",
                 ),
             )
-        forged = _record_at(session, head.last_seq + 1)
+        forged = _record_at(session, chain, head.last_seq + 1)
         forged_id = forged.id if forged is not None else None
         return VerifyResult(
             checked,
@@ -242,8 +283,12 @@ def verify(session: Session) -> VerifyResult:
     return VerifyResult(checked, None)
 
 
-def _record_at(session: Session, seq: int) -> AuditRecord | None:
-    stmt = select(AuditRecord).where(AuditRecord.seq == seq).execution_options(populate_existing=True)
+def _record_at(session: Session, chain: int, seq: int) -> AuditRecord | None:
+    stmt = (
+        select(AuditRecord)
+        .where(AuditRecord.chain == chain, AuditRecord.seq == seq)
+        .execution_options(populate_existing=True)
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -258,9 +303,10 @@ def _original_seq(session: Session, rec: AuditRecord) -> int | None:
     candidates: list[int] = []
     if rec.prev_hash == GENESIS:
         candidates.append(1)
-    candidates += [p.seq + 1 for p in _records_where(session, AuditRecord.hash == rec.prev_hash)]
-    candidates += [c.seq - 1 for c in _records_where(session, AuditRecord.prev_hash == rec.hash)]
-    head = session.get(AuditChainHead, 1, populate_existing=True)
+    same_chain = AuditRecord.chain == rec.chain
+    candidates += [p.seq + 1 for p in _records_where(session, same_chain, AuditRecord.hash == rec.prev_hash)]
+    candidates += [c.seq - 1 for c in _records_where(session, same_chain, AuditRecord.prev_hash == rec.hash)]
+    head = session.get(AuditChainHead, rec.chain, populate_existing=True)
     if head is not None and head.last_hash == rec.hash:
         candidates.append(head.last_seq)
     candidates += [rec.seq + d for d in range(-8, 9) if d]
@@ -275,7 +321,7 @@ def _explain_mismatch(session: Session, rec: AuditRecord, walked_prev_hash: str)
     if original is None:
         return Finding(rec.seq, rec.id, "edited", f"第 {rec.seq} 号审计记录(ID {rec.id})的内容被修改,哈希不符")
     if original < rec.seq:
-        inserted = _record_at(session, original)
+        inserted = _record_at(session, rec.chain, original)
         inserted_id = inserted.id if inserted is not None else None
         return Finding(
             original,
@@ -284,7 +330,11 @@ def _explain_mismatch(session: Session, rec: AuditRecord, walked_prev_hash: str)
             f"第 {original} 号审计记录(ID {inserted_id})是被插入的记录;"
             f"其后的记录(如 ID {rec.id},原为第 {original} 号)序号被改动",
         )
-    rightful = [r for r in _records_where(session, AuditRecord.prev_hash == walked_prev_hash) if r.id != rec.id]
+    rightful = [
+        r
+        for r in _records_where(session, AuditRecord.chain == rec.chain, AuditRecord.prev_hash == walked_prev_hash)
+        if r.id != rec.id
+    ]
     if rightful:
         return Finding(
             rec.seq,
@@ -304,7 +354,7 @@ def _explain_mismatch(session: Session, rec: AuditRecord, walked_prev_hash: str)
 
 def _explain_broken_link(session: Session, rec: AuditRecord, previous_id: int | None) -> Finding:
     """The record is intact but does not follow the one before it."""
-    displaced = _records_where(session, AuditRecord.hash == rec.prev_hash)
+    displaced = _records_where(session, AuditRecord.chain == rec.chain, AuditRecord.hash == rec.prev_hash)
     if displaced:
         return Finding(
             rec.seq,
@@ -344,17 +394,17 @@ def search_records(
     after: int | None = None,
     limit: int = 50,
 ) -> RecordPage:
-    """Records matching the filters, for auditors; keyset pagination on ``seq`` keeps every page fast."""
+    """Records matching the filters, for auditors; keyset pagination on ``id`` keeps every page fast."""
     actor.require(Permission.audit_read)
     limit = min(max(limit, 1), 500)
     stmt = audit_repo.filtered(actor, _by_account_id(session, filters))
     items, more = audit_repo.page(session, stmt, before_seq=before, after_seq=after, limit=limit)
     if after is not None:
-        older = items[-1].seq if items else None
-        newer = items[0].seq if items and more else None
+        older = items[-1].id if items else None
+        newer = items[0].id if items and more else None
     else:
-        older = items[-1].seq if items and more else None
-        newer = items[0].seq if items and before is not None else None
+        older = items[-1].id if items and more else None
+        newer = items[0].id if items and before is not None else None
     return RecordPage(items, older, newer)
 
 
@@ -381,7 +431,7 @@ def get_record(session: Session, actor: Actor, record_id: int) -> RecordDetail:
     rec = audit_repo.by_id(session, actor, record_id)
     if rec is None:
         raise NotFound("审计记录不存在", code="audit_record_not_found")
-    previous_id, next_id = audit_repo.neighbours(session, actor, rec.seq)
+    previous_id, next_id = audit_repo.neighbours(session, actor, rec.chain, rec.seq)
     return RecordDetail(rec, previous_id, next_id)
 
 
@@ -401,7 +451,7 @@ def verify_trail(session: Session, actor: Actor) -> VerifyResult:
             "checked": result.checked,
             "finding": None
             if finding is None
-            else {"seq": finding.seq, "record_id": finding.record_id, "kind": finding.kind},
+            else {"chain": finding.chain, "seq": finding.seq, "record_id": finding.record_id, "kind": finding.kind},
         },
     )
     return result

@@ -73,4 +73,9 @@ def register(app: typer.Typer) -> None:
         h = host or settings.server.host
         p = port or settings.server.port
         typer.echo(f"govshare 已启动:http://{h}:{p}/  (接口文档 http://{h}:{p}/api/docs)")
+        from govshare.exchange.worker import runs_in_process
+
+        if runs_in_process(settings):
+            typer.echo("后台作业(同步、探测、定期任务)在本服务进程中运行;另行运行 govshare worker 时可设")
+            typer.echo("GOVSHARE_SERVER__RUN_WORKER_IN_PROCESS=false 关闭。")
         uvicorn.run("govshare.asgi:app", host=h, port=p, workers=workers, log_level="warning", proxy_headers=True)

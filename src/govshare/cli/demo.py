@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from govshare.config import Environment, get_settings
 from govshare.db import Database
+from govshare.demo import exchange_seed as demo_exchange
 from govshare.demo import seed as demo_seed
 from govshare.demo.data import DEMO_PASSWORD, DEPARTMENTS
 
@@ -32,6 +33,15 @@ def demo(
     ),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="写入演示数据后启动服务;--no-serve 写完即退出"),
     force: bool = typer.Option(False, "--force", help="允许重建非 SQLite 数据库(会删除其中全部数据)"),
+    people: int = typer.Option(100_000, "--people", min=100, help="演示提供方库中的人口数"),
+    mariadb_url: str = typer.Option(
+        "mysql://root@127.0.0.1:3306/test", envvar="GOVSHARE_DEMO_MARIADB_URL", help="演示 MariaDB 数据源(空则不用)"
+    ),
+    postgres_url: str = typer.Option(
+        "postgresql://postgres@127.0.0.1:5432/govshare_demo_source",
+        envvar="GOVSHARE_DEMO_POSTGRES_URL",
+        help="演示 PostgreSQL 数据源库(空则不用)",
+    ),
 ) -> None:
     """写入兰州市演示数据(部门、账号、目录、变更申请)并启动平台。"""
     settings = get_settings()
@@ -70,7 +80,20 @@ def demo(
         typer.echo(f"数据库中已有演示数据,未重复写入:{shown}")
     else:
         _print_summary(summary, shown)
+    demo_exchange.run_for_demo(
+        url,
+        get_settings().var_dir,
+        fresh=summary is not None,
+        serve=serve,
+        people=people,
+        mariadb_url=mariadb_url,
+        postgres_url=postgres_url,
+        echo=typer.echo,
+    )
     _print_accounts()
+    from govshare.demo.consumer_seed import print_credentials
+
+    print_credentials(typer.echo, f"http://{host}:{port}")
     if not serve:
         return
     import uvicorn

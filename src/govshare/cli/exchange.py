@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -18,6 +19,7 @@ def run_worker(
     lease_seconds: int = typer.Option(60, "--lease", help="作业租约时长(秒),进程失联超过该时长后由其他进程接管"),
 ) -> None:
     """运行后台作业进程:执行到期的同步与探测。可在多台机器上同时运行多个,同一作业不会被重复执行。"""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = open_database()
     stop = threading.Event()
 

@@ -1197,6 +1197,32 @@ RESOURCES: tuple[ResourceSpec, ...] = (
        open_type=OPEN, fate=Fate.draft),
 )  # fmt: skip
 
+# 库表 editions of 人口基本信息, 企业登记信息 and 社保参保信息 (published above for 接口对接), which the
+# demo mounts on real provider databases (``sources.py``) and syncs into the base (``exchange_seed.py``).
+EXCHANGE_RESOURCES: tuple[ResourceSpec, ...] = (
+    _r("population_table", "police", "人口基本信息(库表)", BASIC_POPULATION, "人口管理支队",
+       "全市户籍人口身份基础信息的库表交换版本,按变更序号增量同步至大数据基座。",
+       "人口统计分析、社会救助对象比对、政务服务“免证办”批量核验", (DB, "SQLite", TABLE), U.daily,
+       (ID_NUMBER, PERSON_NAME, GENDER, BIRTH_DATE, ETHNICITY, HUKOU_ADDRESS, it("手机号码", C, 11, S.phone),
+        it("人员状态", C, 1, description="1 正常,2 死亡,3 迁出,4 注销"), UPDATED_AT),
+       share_type=COND, share_condition=COND_IDENTITY, sensitivity_level=IMPORTANT),
+    _r("enterprise_table", "samr", "企业登记信息(库表)", BASIC_LEGAL, "登记注册局",
+       "全市企业登记信息的库表交换版本,按变更序号增量同步至大数据基座。",
+       "招投标主体资格批量核验、信用监管、经济运行分析", (DB, "MariaDB", TABLE), U.daily,
+       (USCC, ENTERPRISE_NAME, it("企业类型", C, 4, description="市场主体类型代码"), LEGAL_REPRESENTATIVE,
+        REGISTERED_CAPITAL, FOUNDED_ON, DOMICILE, BUSINESS_SCOPE, REGISTRAR, it("登记状态", C, 2)),
+       open_type=OPEN),
+    _r("social_insurance_table", "hrss", "社保参保信息(库表)", TOPIC_SOCIAL_SECURITY, "社会保险服务中心",
+       "企业职工基本养老、失业、工伤保险参保记录的库表交换版本,每日全量同步至大数据基座。",
+       "就业补贴发放、社会救助收入核对、人才引进资格批量核验", (DB, "PostgreSQL", TABLE), U.daily,
+       (ID_NUMBER, PERSON_NAME, it("参保险种", C, 3, description="110 养老,210 失业,410 工伤"),
+        it("参保状态", C, 1, description="1 参保缴费,2 暂停缴费,3 终止参保"), it("参保日期", D, 8),
+        it("缴费基数", Y, 12, description="元"), it("参保单位名称", C, 200), it("参保单位统一社会信用代码", C, 18),
+        it("累计缴费月数", INT, 4)),
+       share_type=COND, share_condition=COND_INSURANCE, topic="社会保障", sensitivity_level=IMPORTANT),
+)  # fmt: skip
+RESOURCES += EXCHANGE_RESOURCES
+
 
 # --------------------------------------------------------------------------------------- topics
 

@@ -165,6 +165,24 @@ class _Seeder:
             self._resource(spec)
         for change in data.CHANGES:
             self._change_request(change)
+        from govshare.demo.sharing_seed import seed_sharing  # applications, coordinations, grants (A20–A26)
+
+        seed_sharing(
+            self.session,
+            resources=self.resources,
+            provider_of={r.key: r.provider for r in data.RESOURCES},
+            admin_of=self.admin_of,
+            applicant_of={"civil": self.actors["civil_user"]},
+            reviewer_of_region=self.reviewer_of_region,
+        )
+        from govshare.demo.consumer_seed import seed_consumer  # 市民政局's system on the data API
+
+        seed_consumer(
+            self.session,
+            department_id=self.departments["civil"].id,
+            admin=self.admin_of["civil"],
+            resource=self.resources.get("population"),
+        )
         self.summary.departments = len(self.departments)
         self.summary.city_departments = sum(1 for d in data.DEPARTMENTS if d.region == data.CITY)
         self.summary.county_departments = len(data.DEPARTMENTS) - self.summary.city_departments

@@ -69,6 +69,8 @@ class ColumnSpec:
     item_id: int
     name: str
     data_type: str
+    length: int | None = None  # the 信息项's 数据长度 and 敏感类别, for the quality checks (A25.1)
+    sensitivity: str = "none"
 
     @property
     def column(self) -> str:

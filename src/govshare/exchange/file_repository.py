@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.exchange.file_models import FileVersion
+from govshare.exchange.models import Mount
 
 
 def versions(session: Session, resource_id: int) -> list[FileVersion]:
@@ -28,3 +29,14 @@ def next_number(session: Session, resource_id: int) -> int:
 
 def version(session: Session, version_id: int) -> FileVersion | None:
     return session.get(FileVersion, version_id)
+
+
+def file_mount(session: Session, resource_id: int) -> Mount | None:
+    """The resource's active file source (one per resource)."""
+    stmt = (
+        select(Mount)
+        .where(Mount.resource_id == resource_id, Mount.channel == "file", Mount.status == "active")
+        .order_by(Mount.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

@@ -9,6 +9,11 @@ Who may: adding versions is the provider department's own data administrator (``
 the platform (the worker); reading the bytes is the provider department or the platform — consumers
 read through their grants (the sharing issue), which call ``open_version`` as the platform.
 
+Long transfers hold no database transaction: ``add_upload`` and the pulls take ``on_ready``, called
+after the checks and before the first byte moves; the request or the worker passes its session's
+``commit`` (on SQLite every transaction holds the write lock, so a 1 GB upload over a slow link would
+otherwise stop every other writer), and the version is recorded in a fresh transaction afterwards.
+
 The HTTP pull follows no redirects (a 3xx is reported as the server's status) and connects where
 the URL points. The gateway's allow-list of provider networks is the
 caller's to apply: the channel passes a client whose transport enforces it (``client=``).
@@ -16,13 +21,14 @@ caller's to apply: the channel passes a client whose transport enforces it (``cl
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import posixpath
 import urllib.parse
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -35,9 +41,14 @@ from govshare.catalog.models import Resource
 from govshare.catalog.permissions import compiles_for
 from govshare.config import get_settings
 from govshare.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from govshare.exchange import base, gateway
 from govshare.exchange import file_repository as repository
+from govshare.exchange import run_repository as run_repository
 from govshare.exchange.file_models import FileSource, FileVersion
+from govshare.exchange.models import BaseTable, Mount, SyncRun
+from govshare.exchange.runs import queue_run, request_sync
 from govshare.identity.actor import Actor
+from govshare.kit import crypto
 from govshare.kit.filestore import (
     ChecksumMismatch,
     FileStore,
@@ -168,10 +179,22 @@ def _record(
         raise
 
 
+class UploadTooLarge(ValidationFailed):
+    status: ClassVar[int] = 413
+    title: ClassVar[str] = "文件过大"
+
+
 def _too_large(limit: int) -> ValidationFailed:
-    return ValidationFailed(
+    return UploadTooLarge(
         f"文件超过大小上限({limit} 字节)", code="file_too_large", errors=[FieldError("file", "文件过大")]
     )
+
+
+def check_declared_size(declared: str | None) -> None:
+    """Refuse an upload whose declared ``Content-Length`` is over the cap before a byte is read."""
+    limit = get_settings().files.max_bytes
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
 
 def add_upload(
@@ -183,16 +206,23 @@ def add_upload(
     stream: BinaryIO | Iterable[bytes],
     content_type: str = "",
     store: FileStore | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> AddedVersion:
-    """A24.3: the provider uploads a file (page or API); it becomes the next version unless its bytes are unchanged."""
+    """A24.3: the provider uploads a file (page or API); it becomes the next version unless its bytes are unchanged.
+
+    ``on_ready`` is called once the upload is allowed and before the first byte is read (see the module docstring).
+    """
     resource = _writable_resource(session, actor, resource_id)
+    resource_id = resource.id
+    if on_ready is not None:
+        on_ready()
     store = store or default_store()
     limit = get_settings().files.max_bytes
     try:
         stored = store.put(stream, max_bytes=limit)
     except FileTooLarge as exc:
         raise _too_large(limit) from exc
-    return _record(
+    added = _record(
         session,
         actor,
         store,
@@ -203,6 +233,20 @@ def add_upload(
         source=FileSource.upload,
         source_ref="",
     )
+    if added.created:
+        _queue_load(session, resource.id)
+    return added
+
+
+def _queue_load(session: Session, resource_id: int) -> None:
+    # An uploaded version of a resource loaded into the base is loaded by the worker right away.
+    mount = repository.file_mount(session, resource_id)
+    if (
+        mount is not None
+        and mount.config.get("load_into_base")
+        and not run_repository.has_pending(session, mount.id, "sync")
+    ):
+        queue_run(session, mount.id, kind="sync", trigger="manual")
 
 
 def _public_url(parsed: urllib.parse.SplitResult) -> str:
@@ -222,6 +266,7 @@ def pull_from_url(
     url: str,
     store: FileStore | None = None,
     client: httpx.Client | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> AddedVersion:
     """A24.3: fetch the provider's file from its HTTP(S) file server, streamed, and keep it as the next version."""
     resource = _writable_resource(session, actor, resource_id)
@@ -236,6 +281,8 @@ def pull_from_url(
     store = store or default_store()
     own_client = client is None
     http = client or httpx.Client(timeout=settings.pull_timeout_seconds, follow_redirects=False)
+    if on_ready is not None:
+        on_ready()
     try:
         with http.stream("GET", url.strip()) as response:
             if response.status_code != 200:
@@ -296,6 +343,7 @@ def pull_from_directory(
     pattern: str = "*",
     store: FileStore | None = None,
     mount_roots: Sequence[Path] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> AddedVersion:
     """A24.3: take the provider's file from a mounted directory (a file, or the newest matching file in a folder).
 
@@ -326,6 +374,8 @@ def pull_from_directory(
     elif not target.is_file():
         raise ValidationFailed("文件或目录不存在", code="file_not_found", errors=[FieldError("path", "不存在")])
     store = store or default_store()
+    if on_ready is not None:
+        on_ready()
     try:
         with target.open("rb") as f:
             stored = store.put(f, max_bytes=settings.max_bytes)
@@ -387,3 +437,248 @@ def verify_version(session: Session, actor: Actor, *, version_id: int, store: Fi
     for _ in chunks:
         pass
     return version
+
+
+def download_version(
+    session: Session, actor: Actor, *, version_id: int, store: FileStore | None = None
+) -> tuple[FileVersion, Iterator[bytes]]:
+    """A24.3: the provider (or the platform) downloads a version; the read is audited before a byte leaves."""
+    version, chunks = open_version(session, actor, version_id=version_id, store=store)
+    resource = _readable_resource(session, actor, version.resource_id)
+    audit.record(
+        session,
+        actor,
+        Action.file_version_downloaded,
+        object_type="resource",
+        object_id=version.resource_id,
+        after={"version": version.number, "size": version.size, "checksum": version.checksum},
+        department_id=resource.provider_id,
+    )
+    return version, chunks
+
+
+def open_for_consumer(
+    session: Session, *, resource_id: int, version_id: int | None = None, store: FileStore | None = None
+) -> tuple[FileVersion, Iterator[bytes]]:
+    """The file a consumer reads through its grant: the newest version, or ``version_id`` of that resource.
+
+    For the sharing issue: the caller has already checked the grant, and it records the access and the
+    audit (``Action.data_read``) and commits before streaming. The bytes are verified as they stream.
+    """
+    _file_resource(session, resource_id)
+    if version_id is None:
+        latest = repository.latest(session, resource_id)
+        if latest is None:
+            raise NotFound("该信息资源还没有文件", code="file_version_not_found")
+        version_id = latest.id
+    found = repository.version(session, version_id)
+    if found is None or found.resource_id != resource_id:
+        raise NotFound("文件版本不存在", code="file_version_not_found")
+    return open_version(session, Actor.system(name="sharing"), version_id=version_id, store=store)
+
+
+# -- file sources: where the worker pulls a resource's file from -----------------------------------
+
+SOURCE_KINDS = ("upload", "http", "directory")
+SOURCE_LABELS = {"upload": "仅上传", "http": "文件服务器(HTTP/HTTPS)", "directory": "挂载目录"}
+
+
+@dataclass(frozen=True)
+class FileSourceForm:
+    """A provider's file source as typed: where the file comes from and how it is loaded into the base."""
+
+    source: str = "upload"
+    url: str = ""
+    path: str = ""
+    pattern: str = "*"
+    load_into_base: bool = False
+    mapping: dict[int, str] | None = None  # data_item_id -> header in the file
+    sheet: str = ""
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """(the address without user and password, the ``user:password`` part, kept encrypted)."""
+    parsed = urllib.parse.urlsplit(url.strip())
+    netloc = parsed.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parsed.port:
+        netloc += f":{parsed.port}"
+    userinfo = parsed.netloc.rpartition("@")[0] if "@" in parsed.netloc else ""
+    return urllib.parse.urlunsplit((parsed.scheme, netloc, parsed.path, parsed.query, "")), userinfo
+
+
+def source_url(mount: Mount | dict[str, Any], secret: dict[str, str]) -> str:
+    """The address to fetch, with the stored ``user:password`` joined back in."""
+    config = mount.config if isinstance(mount, Mount) else mount
+    url = str(config.get("url", ""))
+    userinfo = secret.get("userinfo", "")
+    if not userinfo:
+        return url
+    parsed = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parsed.scheme, f"{userinfo}@{parsed.netloc}", parsed.path, parsed.query, ""))
+
+
+def _check_source(session: Session, form: FileSourceForm, errors: list[FieldError]) -> dict[str, Any]:
+    config: dict[str, Any] = {"source": form.source}
+    if form.source == "http":
+        parsed = urllib.parse.urlsplit(form.url.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            errors.append(FieldError("url", "请填写 http:// 或 https:// 开头的完整地址"))
+            return config
+        if not posixpath.basename(parsed.path):
+            errors.append(FieldError("url", "地址应指向一个文件,而不是目录"))
+        try:
+            port = parsed.port
+        except ValueError:
+            errors.append(FieldError("url", "地址中的端口无效"))
+            return config
+        host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+        checked = f"{parsed.scheme}://{host}{f':{port}' if port else ''}/"
+        try:
+            gateway.check_address(gateway.load_allow_list(session), checked)
+        except DomainError as exc:
+            errors.append(FieldError("url", exc.detail.replace("上游接口", "文件服务器")))
+        config["url"] = _split_url(form.url)[0]
+    elif form.source == "directory":
+        roots = [Path(r).resolve() for r in get_settings().files.mount_roots]
+        raw = Path(form.path.strip())
+        if not roots:
+            errors.append(FieldError("path", "平台未配置可挂载的目录,不能从目录拉取文件"))
+        elif not raw.is_absolute():
+            errors.append(FieldError("path", "请填写挂载目录中的绝对路径"))
+        elif not _inside(raw.resolve(), roots):
+            errors.append(FieldError("path", "该路径不在平台允许挂载的目录内"))
+        pattern = form.pattern.strip() or "*"
+        if "/" in pattern or "\\" in pattern or ".." in pattern:
+            errors.append(FieldError("pattern", "文件名模式只能是文件名,如 *.csv,不能含路径"))
+        config["path"] = str(raw)
+        config["pattern"] = pattern
+    elif form.source != "upload":
+        errors.append(FieldError("source", "文件来源只能是上传、文件服务器或挂载目录"))
+    return config
+
+
+def mount_file(session: Session, actor: Actor, *, resource_id: int, form: FileSourceForm) -> Mount:
+    """A24.3: the provider registers where its file comes from (and how it loads into the base).
+
+    One file source per resource: registering again replaces the settings. An HTTP(S) address must lie in
+    the administrator's allow-list of provider networks, a directory inside the configured mount roots.
+    """
+    resource = _writable_resource(session, actor, resource_id)
+    items = {item.id: item for item in run_repository.items_of(session, resource.id)}
+    errors: list[FieldError] = []
+    config = _check_source(session, form, errors)
+    mapping = {k: v.strip() for k, v in (form.mapping or {}).items() if v.strip()}
+    if form.load_into_base:
+        if not mapping:
+            errors.append(FieldError("mapping", "装载为基座表时请至少为一个信息项填写文件表头"))
+        for item_id in mapping:
+            if item_id not in items:
+                errors.append(FieldError("mapping", f"信息项 {item_id} 不属于该信息资源"))
+    if len(form.sheet) > 100:
+        errors.append(FieldError("sheet", "工作表名过长"))
+    if errors:
+        raise ValidationFailed("文件来源登记信息有误", errors=errors)
+    config["load_into_base"] = form.load_into_base
+    config["sheet"] = form.sheet.strip()
+    secret = {"userinfo": _split_url(form.url)[1]} if form.source == "http" else {}
+    settings = get_settings().security
+    encrypted = crypto.encrypt(json.dumps(secret), settings.data_key, settings.crypto_profile) if secret else ""
+    mount = repository.file_mount(session, resource.id)
+    action = Action.mount_updated if mount is not None else Action.mount_created
+    before = _mount_snapshot(mount) if mount is not None else None
+    if mount is None:
+        mount = Mount(resource_id=resource.id, channel="file", created_by_id=actor.user_id)
+        session.add(mount)
+    mount.config = config
+    mount.secret_encrypted = encrypted
+    mount.mapping = {str(k): v for k, v in mapping.items()} if form.load_into_base else {}
+    mount.sync_mode = "full"
+    if form.load_into_base:
+        columns = [
+            {"column": base.column_name(i), "item_id": i, "name": items[i].name, "type": items[i].data_type}
+            for i in sorted(mapping, key=lambda i: items[i].position)
+        ]
+        record = run_repository.base_table(session, resource.id)
+        if record is None:
+            session.add(BaseTable(resource_id=resource.id, table_name=base.table_name(resource.id), columns=columns))
+        else:
+            record.columns = columns
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action,
+        object_type="mount",
+        object_id=mount.id,
+        before=before,
+        after=_mount_snapshot(mount),
+        department_id=resource.provider_id,
+    )
+    return mount
+
+
+def _mount_snapshot(mount: Mount) -> dict[str, Any]:
+    # The address without user, password or query: those may carry a credential.
+    return {"resource_id": mount.resource_id, "channel": "file", **public_config(mount), "mapping": dict(mount.mapping)}
+
+
+def file_source(session: Session, actor: Actor, *, resource_id: int) -> Mount | None:
+    """The resource's registered file source, for its provider (or the platform)."""
+    _readable_resource(session, actor, resource_id)
+    return repository.file_mount(session, resource_id)
+
+
+def public_config(mount: Mount) -> dict[str, Any]:
+    """A file source's settings as they may be shown: the address without user, password or query."""
+    config = dict(mount.config)
+    if config.get("url"):
+        config["url"] = _public_url(urllib.parse.urlsplit(str(config["url"])))
+    return config
+
+
+def version_detail(session: Session, actor: Actor, *, version_id: int) -> FileVersion:
+    """One version's record (no bytes), for the provider department or the platform."""
+    version = repository.version(session, version_id)
+    if version is None:
+        raise NotFound("文件版本不存在", code="file_version_not_found")
+    _readable_resource(session, actor, version.resource_id)
+    return version
+
+
+@dataclass(frozen=True)
+class FileOverview:
+    """What the provider's file page shows: the resource, its versions, its file source and recent runs."""
+
+    resource: Resource
+    versions: list[FileVersion]
+    mount: Mount | None
+    items: list[Any]
+    runs: list[Any]
+    max_bytes: int
+    mount_roots: list[str]
+
+
+def overview(session: Session, actor: Actor, *, resource_id: int) -> FileOverview:
+    """The provider department's view of one 文件 resource (A24.3)."""
+    resource = _readable_resource(session, actor, resource_id)
+    mount = repository.file_mount(session, resource_id)
+    settings = get_settings().files
+    return FileOverview(
+        resource=resource,
+        versions=repository.versions(session, resource_id),
+        mount=mount,
+        items=run_repository.items_of(session, resource_id),
+        runs=run_repository.runs_of(session, mount.id, limit=10) if mount is not None else [],
+        max_bytes=settings.max_bytes,
+        mount_roots=[str(r) for r in settings.mount_roots],
+    )
+
+
+def request_pull(session: Session, actor: Actor, *, resource_id: int) -> SyncRun:
+    """Queue a pull (and load) of the resource's file source now; only its provider may."""
+    resource = _writable_resource(session, actor, resource_id)
+    if repository.file_mount(session, resource_id) is None:
+        raise NotFound("该信息资源尚未登记文件来源", code="mount_missing")
+    return request_sync(session, actor, resource_code=resource.code)

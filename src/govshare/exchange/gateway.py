@@ -10,6 +10,12 @@ Rules it enforces:
 - A connect/read timeout per call plus a total deadline while the body streams (a slow-drip
   upstream cannot hold a worker), and a response-size cap: the body is streamed and the call
   stops as soon as the cap is passed.
+- Two ways to hand the body on: ``forward`` buffers it (small JSON a service parses), and
+  ``open_stream`` returns a ``GatewayStream`` once the status and headers are in, whose
+  ``iter_bytes`` yields the body chunk by chunk under the same cap and deadline (a route wraps it in
+  a ``StreamingResponse``). Errors found before the first byte (not allowed, down, 5xx, a declared
+  length over the cap) are raised by ``open_stream`` and render as problem+json; a cap or deadline
+  passed mid-body can only cut the stream short (the client sees an incomplete chunked body).
 - The upstream credential is stored encrypted (``kit.crypto``) and decrypted only to be put in a
   header of the outgoing request. Error details never name the upstream address or credential:
   the consumer must not learn them.
@@ -21,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -90,7 +96,11 @@ class AllowList:
 
 @dataclass(frozen=True)
 class Upstream:
-    """A registered upstream interface as the gateway needs it; ``credential`` is ciphertext."""
+    """A registered upstream interface as the gateway needs it.
+
+    ``credential`` is ciphertext (``kit.crypto``); a caller that already holds the decrypted value
+    (a channel's ``MountSpec``) passes it as ``credential_value`` instead, kept out of ``repr``.
+    """
 
     url: str
     method: str = "GET"
@@ -98,6 +108,7 @@ class Upstream:
     credential: str = ""
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    credential_value: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,8 @@ def _shared_client() -> httpx.Client:
 
 
 def _credential_headers(upstream: Upstream, data_key: str | None) -> dict[str, str]:
+    if upstream.credential_header and upstream.credential_value:
+        return {upstream.credential_header: upstream.credential_value}
     if not upstream.credential_header or not upstream.credential:
         return {}
     key = data_key if data_key is not None else get_settings().security.data_key
@@ -237,23 +250,79 @@ def _credential_headers(upstream: Upstream, data_key: str | None) -> dict[str, s
         ) from exc
 
 
-def forward(
+class GatewayStream:
+    """An upstream response whose status and headers are in and whose body is still to be read.
+
+    ``iter_bytes`` yields the body as it arrives, stopping with ``ResponseTooLarge`` or
+    ``UpstreamTimeout`` once the cap or the total deadline is passed, and closes the upstream
+    connection when it ends (or when the consumer stops early: ``close`` is idempotent).
+    """
+
+    def __init__(self, response: httpx.Response, *, cap: int, deadline: float, started: float, timeout: float) -> None:
+        self._response = response
+        self._cap = cap
+        self._deadline = deadline
+        self._timeout = timeout
+        self.status = response.status_code
+        self.headers = {h: response.headers[h] for h in _PASSED_HEADERS if h in response.headers}
+        self.latency_ms = (time.monotonic() - started) * 1000  # time to the status line and headers
+        self.bytes_read = 0
+        self._started = started
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "application/octet-stream")
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._response.iter_bytes():  # decoded: the cap also bounds a compressed bomb
+                self.bytes_read += len(chunk)
+                if self.bytes_read > self._cap:
+                    raise ResponseTooLarge(_too_large(self._cap))
+                if time.monotonic() > self._deadline:
+                    raise UpstreamTimeout(f"上游接口在 {self._timeout:g} 秒内未传完响应")
+                if chunk:
+                    yield chunk
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"上游接口在 {self._timeout:g} 秒内未响应") from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable("上游接口的响应中途中断,请稍后再试或联系数据提供部门") from exc
+        finally:
+            self.close()
+
+    def read(self) -> GatewayResponse:
+        """The whole body (within the cap and deadline) as one buffered response."""
+        body = b"".join(self.iter_bytes())
+        latency_ms = (time.monotonic() - self._started) * 1000
+        return GatewayResponse(status=self.status, body=body, latency_ms=latency_ms, headers=dict(self.headers))
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def open_stream(
     allow_list: AllowList,
     upstream: Upstream,
     *,
     params: httpx.QueryParams | Mapping[str, str] | None = None,
     json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
     data_key: str | None = None,
     resolver: Resolver = system_resolver,
     client: httpx.Client | None = None,
-) -> GatewayResponse:
-    """Call the upstream once, within the allow-list, timeout and size cap; raise a gateway error otherwise.
+) -> GatewayStream:
+    """Call the upstream within the allow-list and timeout; return once its status and headers are in.
 
-    ``client`` (tests, a custom CA) must not follow redirects or keep connections alive, like the shared one.
+    A refusal, a connection failure, a timeout before the headers, a 5xx or a declared length over
+    the cap raise here; the body is then read through ``GatewayStream.iter_bytes`` under the cap and
+    the total deadline. ``headers`` are extra request headers (declared header parameters); they
+    never replace Host or the credential. ``client`` (tests, a custom CA) must not follow redirects
+    or keep connections alive, like the shared one.
     """
     target = check_address(allow_list, upstream.url, resolver=resolver)
-    headers = {"Host": _host_header(target), "Accept": "application/json, */*;q=0.5"}
-    headers.update(_credential_headers(upstream, data_key))
+    outgoing = {k: v for k, v in (headers or {}).items() if k.lower() not in ("host", "content-length")}
+    outgoing.update({"Host": _host_header(target), "Accept": "application/json, */*;q=0.5"})
+    outgoing.update(_credential_headers(upstream, data_key))
     timeout = httpx.Timeout(upstream.timeout_seconds)
     http = client or _shared_client()
     request = http.build_request(
@@ -261,7 +330,7 @@ def forward(
         _pinned_url(upstream.url, target),
         params=params,
         json=json_body,
-        headers=headers,
+        headers=outgoing,
         timeout=timeout,
         extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
     )
@@ -269,35 +338,48 @@ def forward(
     deadline = started + upstream.timeout_seconds
     try:
         response = http.send(request, stream=True, follow_redirects=False)
-        try:
-            body = _read_capped(response, upstream.max_response_bytes, deadline)
-        finally:
-            response.close()
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout(f"上游接口在 {upstream.timeout_seconds:g} 秒内未响应") from exc
     except httpx.HTTPError as exc:
         raise UpstreamUnavailable("无法连接上游接口,请稍后再试或联系数据提供部门") from exc
-    latency_ms = (time.monotonic() - started) * 1000
     if response.status_code >= 500:
+        response.close()
         raise UpstreamUnavailable(f"上游接口返回错误(状态码 {response.status_code})")
-    passed = {h: response.headers[h] for h in _PASSED_HEADERS if h in response.headers}
-    return GatewayResponse(status=response.status_code, body=body, latency_ms=latency_ms, headers=passed)
-
-
-def _read_capped(response: httpx.Response, cap: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise ResponseTooLarge(_too_large(cap))
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():  # decoded: the cap also bounds a compressed bomb
-        size += len(chunk)
-        if size > cap:
-            raise ResponseTooLarge(_too_large(cap))
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("total deadline passed")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    if declared.isdigit() and int(declared) > upstream.max_response_bytes:
+        response.close()
+        raise ResponseTooLarge(_too_large(upstream.max_response_bytes))
+    return GatewayStream(
+        response, cap=upstream.max_response_bytes, deadline=deadline, started=started, timeout=upstream.timeout_seconds
+    )
+
+
+def forward(
+    allow_list: AllowList,
+    upstream: Upstream,
+    *,
+    params: httpx.QueryParams | Mapping[str, str] | None = None,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    data_key: str | None = None,
+    resolver: Resolver = system_resolver,
+    client: httpx.Client | None = None,
+) -> GatewayResponse:
+    """Call the upstream once, within the allow-list, timeout and size cap; raise a gateway error otherwise.
+
+    The buffered form of ``open_stream``: for small JSON a service parses before answering.
+    """
+    stream = open_stream(
+        allow_list,
+        upstream,
+        params=params,
+        json_body=json_body,
+        headers=headers,
+        data_key=data_key,
+        resolver=resolver,
+        client=client,
+    )
+    return stream.read()
 
 
 def _too_large(cap: int) -> str:

@@ -78,3 +78,21 @@ class BaseTable(Base):
     watermark: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{column, item_id, name, type}]
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # of the last good sync (A25.1)
+
+
+class PeriodicTaskState(Base):
+    """One row per periodic task of the worker (grant expiry, deadline reminders …): when it is next
+    due and how its last run went. The row is the task's lease: a worker runs the task only in the
+    transaction that moves ``next_due_at`` forward, so no two workers run it in the same interval."""
+
+    __tablename__ = "periodic_task"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_due_at: Mapped[dt.datetime] = mapped_column(default=now)
+    lease_owner: Mapped[str] = mapped_column(String(128), default="")  # the worker that ran it last
+    last_started_at: Mapped[dt.datetime | None] = mapped_column()
+    last_finished_at: Mapped[dt.datetime | None] = mapped_column()
+    last_status: Mapped[str] = mapped_column(String(16), default="")  # succeeded | failed
+    last_result: Mapped[int | None] = mapped_column(BigInteger)  # what the task returned (e.g. grants expired)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    runs: Mapped[int] = mapped_column(Integer, default=0)

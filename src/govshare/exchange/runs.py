@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
+from govshare.catalog.models import Resource
 from govshare.catalog.permissions import compiles_for
 from govshare.config import get_settings
-from govshare.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from govshare.exchange import base
+from govshare.errors import FieldError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from govshare.exchange import base, gateway_repository
 from govshare.exchange import run_repository as repository
 from govshare.exchange.base import ColumnSpec
 from govshare.exchange.channels import MountSpec
@@ -65,31 +66,15 @@ def mount_table(
         raise NotFound("信息资源不存在")
     if not compiles_for(actor, resource.provider_id):
         raise Forbidden("只有提供部门可以挂载本部门的信息资源")
+    validate_table_mount(
+        resource,
+        table=table,
+        mapping=mapping,
+        sync_mode=sync_mode,
+        watermark_column=watermark_column,
+        key_column=key_column,
+    )
     items = {item.id: item for item in resource.items}
-    errors: list[FieldError] = []
-    if resource.channel != "table":
-        errors.append(FieldError("channel", "该信息资源的共享方式不是库表交换"))
-    if not mapping:
-        errors.append(FieldError("mapping", "请至少映射一个信息项"))
-    for item_id, source_column in mapping.items():
-        if item_id not in items:
-            errors.append(FieldError("mapping", f"信息项 {item_id} 不属于该信息资源"))
-        if not source_column.strip():
-            errors.append(
-                FieldError("mapping", f"信息项「{items[item_id].name if item_id in items else item_id}」未填写源字段")
-            )
-    if not table.strip():
-        errors.append(FieldError("table", "请填写源表或视图名"))
-    if sync_mode not in SYNC_MODES:
-        errors.append(FieldError("sync_mode", "同步方式只能是全量或增量"))
-    if sync_mode == "incremental" and not watermark_column:
-        errors.append(FieldError("watermark_column", "增量同步须填写单调递增的增量字段"))
-    if sync_mode == "incremental" and not key_column:
-        errors.append(FieldError("key_column", "增量同步须填写键字段"))
-    if key_column and key_column not in mapping.values():
-        errors.append(FieldError("key_column", "键字段须是已映射的源字段"))
-    if errors:
-        raise ValidationFailed("挂载配置有误", errors=errors)
     stored_url, password = split_secret(url)
     secret = {"password": password}
     config: dict[str, Any] = {"url": stored_url, "table": table.strip()}
@@ -129,19 +114,65 @@ def mount_table(
     return mount
 
 
+def validate_table_mount(
+    resource: Resource,
+    *,
+    table: str,
+    mapping: dict[int, str],
+    sync_mode: str,
+    watermark_column: str,
+    key_column: str,
+) -> None:
+    """The rules of a table mount's configuration, for creating and for editing one (A24.2)."""
+    items = {item.id: item for item in resource.items}
+    errors: list[FieldError] = []
+    if resource.channel != "table":
+        errors.append(FieldError("channel", "该信息资源的共享方式不是库表交换"))
+    if not mapping:
+        errors.append(FieldError("mapping", "请至少映射一个信息项"))
+    for item_id, source_column in mapping.items():
+        if item_id not in items:
+            errors.append(FieldError("mapping", f"信息项 {item_id} 不属于该信息资源"))
+        if not source_column.strip():
+            errors.append(
+                FieldError("mapping", f"信息项「{items[item_id].name if item_id in items else item_id}」未填写源字段")
+            )
+    if not table.strip():
+        errors.append(FieldError("table", "请填写源表或视图名"))
+    if sync_mode not in SYNC_MODES:
+        errors.append(FieldError("sync_mode", "同步方式只能是全量或增量"))
+    if sync_mode == "incremental" and not watermark_column:
+        errors.append(FieldError("watermark_column", "增量同步须填写单调递增的增量字段"))
+    if sync_mode == "incremental" and not key_column:
+        errors.append(FieldError("key_column", "增量同步须填写键字段"))
+    if key_column and key_column not in mapping.values():
+        errors.append(FieldError("key_column", "键字段须是已映射的源字段"))
+    if errors:
+        raise ValidationFailed("挂载配置有误", errors=errors)
+
+
 def mount_spec(session: Session, mount: Mount) -> MountSpec:
     """The plain description a channel runs on, with the secret decrypted."""
     items = {item.id: item for item in repository.items_of(session, mount.resource_id)}
     mapping = {int(k): v for k, v in mount.mapping.items() if int(k) in items}
     columns = [
-        ColumnSpec(item_id=i, name=items[i].name, data_type=items[i].data_type)
+        ColumnSpec(
+            item_id=i,
+            name=items[i].name,
+            data_type=items[i].data_type,
+            length=items[i].length,
+            sensitivity=items[i].sensitivity,
+        )
         for i in sorted(mapping, key=lambda i: items[i].position)
     ]
+    config = dict(mount.config)
+    if mount.channel == "api":  # the gateway's allow-list as it stands now: checked at every probe (A24.1)
+        config["allow_list"] = gateway_repository.all_cidrs(session)
     return MountSpec(
         mount_id=mount.id,
         resource_id=mount.resource_id,
         channel=mount.channel,
-        config=dict(mount.config),
+        config=config,
         secret=_decrypt(mount.secret_encrypted),
         columns=columns,
         mapping=mapping,
@@ -185,8 +216,37 @@ def request_sync(session: Session, actor: Actor, *, resource_code: str, kind: st
     mount = repository.active_mount_for(session, resource.id)
     if mount is None:
         raise NotFound("该信息资源尚未挂载数据源", code="mount_missing")
+    return request_run(session, actor, mount_id=mount.id, kind=kind)
+
+
+RUN_KINDS = ("sync", "probe")
+
+
+def request_run(session: Session, actor: Actor, *, mount_id: int, kind: str = "sync") -> SyncRun:
+    """Queue a manual sync or probe of an active mount now; only its provider may (pages, API and CLI).
+
+    A run of that kind already due or running is returned instead of queueing a second one.
+    """
+    mount = repository.mount(session, mount_id)
+    if mount is None:
+        raise NotFound("挂载不存在")
+    resource = session.get(Resource, mount.resource_id)
+    if resource is None or not compiles_for(actor, resource.provider_id):
+        raise Forbidden("只有提供部门可以手动同步本部门的信息资源")
+    if kind not in RUN_KINDS:
+        raise ValidationFailed("运行类型有误", errors=[FieldError("kind", "只能是 sync(同步)或 probe(检测)")])
+    if mount.status != "active":
+        raise InvalidTransition("挂载已暂停,请先恢复后再同步或检测", code="mount_paused")
+    pending = repository.due_or_running(session, mount.id, kind, clock.now())
+    if pending is not None:
+        return pending
     run = queue_run(session, mount.id, kind=kind, trigger="manual")
     audit.record(
-        session, actor, Action.sync_requested, object_type="sync_run", object_id=run.id, after={"mount_id": mount.id}
+        session,
+        actor,
+        Action.sync_requested,
+        object_type="sync_run",
+        object_id=run.id,
+        after={"mount_id": mount.id, "kind": kind},
     )
     return run

@@ -70,6 +70,9 @@ class Application(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")  # required for a refusal (A20.3)
     conditions: Mapped[str] = mapped_column(Text, default="")  # conditions the provider attaches
     granted_until: Mapped[dt.date | None] = mapped_column(Date)  # may be shorter than asked
+    decided_late: Mapped[bool] = mapped_column(Boolean, default=False)  # answered after due_on
+    masking: Mapped[str] = mapped_column(String(8), default="masked")  # the decision's masking level
+    masking_reason: Mapped[str] = mapped_column(Text, default="")  # required to grant clear values
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -212,3 +215,54 @@ class AccessRecord(Base):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # filters, page cursor, result
+
+
+class VerificationSetting(Base):
+    """核验 (A22.1): the provider allows match / no-match checks on a resource, on chosen 信息项.
+
+    A consumer sends values for exactly these 信息项 and learns only whether one row holds them all.
+    """
+
+    __tablename__ = "verification_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    data_item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ConsumerToken(Base):
+    """A short-lived bearer token issued to a consumer system (``gsa_…``); only its keyed hash is kept."""
+
+    __tablename__ = "consumer_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consumer_system_id: Mapped[int] = mapped_column(ForeignKey("consumer_system.id"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column()  # tokens issued before a secret rotation stop too
+
+
+class ConsumerNonce(Base):
+    """A nonce seen from a system within the timestamp window (replay protection without Redis)."""
+
+    __tablename__ = "consumer_nonce"
+    __table_args__ = (UniqueConstraint("consumer_system_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    consumer_system_id: Mapped[int] = mapped_column(ForeignKey("consumer_system.id"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class ConsumerRateWindow(Base):
+    """Requests of one system in one fixed one-minute window (rate limits without Redis)."""
+
+    __tablename__ = "consumer_rate_window"
+
+    consumer_system_id: Mapped[int] = mapped_column(ForeignKey("consumer_system.id"), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # unix minute
+    count: Mapped[int] = mapped_column(Integer, default=0)

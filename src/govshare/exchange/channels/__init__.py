@@ -8,12 +8,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
 from govshare.errors import DomainError
 from govshare.exchange.base import ColumnSpec
+
+if TYPE_CHECKING:
+    from govshare.db import Database
 
 
 class SyncFailed(DomainError):
@@ -46,7 +49,7 @@ class MountSpec:
     watermark_column: str = ""
     key_column: str = ""
     test_table: str = ""
-    batch_size: int = 2000
+    batch_size: int = 5000  # rows per read, COPY progress step and incremental commit (bench/exchange_sync.py)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class SyncOutcome:
     row_count: int = 0
     watermark: Any = None
     synced_at: str = ""
+    quality: dict[str, Any] = field(default_factory=dict)  # exchange.quality's summary of the rows read (A25.1)
 
 
 @dataclass
@@ -67,10 +71,12 @@ class ProbeOutcome:
 
 @dataclass
 class RunEnv:
-    """What the platform gives a run: the base engine and a progress callback."""
+    """What the platform gives a run: the base engine, a progress callback and (for channels that
+    keep platform rows, like the file channel's versions) the platform database."""
 
     base: Engine
     progress: ProgressCallback = field(default=_no_progress)
+    db: Database | None = None
 
 
 class Channel(Protocol):
@@ -82,7 +88,11 @@ class Channel(Protocol):
 
 
 _REGISTRY: dict[str, Channel] = {}
-_BUILTIN = {"table": "govshare.exchange.channels.table"}
+_BUILTIN = {
+    "table": "govshare.exchange.channels.table",
+    "file": "govshare.exchange.channels.file",
+    "api": "govshare.exchange.channels.api",
+}
 
 
 def register(channel: Channel) -> Channel:

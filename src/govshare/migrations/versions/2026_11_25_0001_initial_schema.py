@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:14:30.243252
+Create Date: 2026-11-25 13:45:23.892406
 """
 
 from collections.abc import Sequence
@@ -30,6 +30,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_record",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("chain", sa.Integer(), server_default="1", nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("at", govshare.db.UTCDateTime(), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
@@ -48,7 +49,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_record")),
-        sa.UniqueConstraint("seq", name=op.f("uq_audit_record_seq")),
+        sa.UniqueConstraint("chain", "seq", name=op.f("uq_audit_record_chain_seq")),
     )
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_record_action"), ["action"], unique=False)
@@ -70,6 +71,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_classification")),
         sa.UniqueConstraint("code", name=op.f("uq_classification_code")),
+    )
+    op.create_table(
+        "periodic_task",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("next_due_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("lease_owner", sa.String(length=128), nullable=False),
+        sa.Column("last_started_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("last_finished_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("last_status", sa.String(length=16), nullable=False),
+        sa.Column("last_result", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_periodic_task")),
     )
     op.create_table(
         "region",
@@ -434,6 +448,9 @@ def upgrade() -> None:
         sa.Column("decision_reason", sa.Text(), nullable=False),
         sa.Column("conditions", sa.Text(), nullable=False),
         sa.Column("granted_until", sa.Date(), nullable=True),
+        sa.Column("decided_late", sa.Boolean(), nullable=False),
+        sa.Column("masking", sa.String(length=8), nullable=False),
+        sa.Column("masking_reason", sa.Text(), nullable=False),
         sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["applicant_id"], ["app_user.id"], name=op.f("fk_application_applicant_id_app_user")),
@@ -566,6 +583,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_confidentiality_review_resource_id"), ["resource_id"], unique=False)
 
     op.create_table(
+        "consumer_nonce",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("consumer_system_id", sa.Integer(), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_consumer_nonce_consumer_system_id_consumer_system"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consumer_nonce")),
+        sa.UniqueConstraint("consumer_system_id", "nonce", name=op.f("uq_consumer_nonce_consumer_system_id_nonce")),
+    )
+    with op.batch_alter_table("consumer_nonce", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consumer_nonce_expires_at"), ["expires_at"], unique=False)
+
+    op.create_table(
+        "consumer_rate_window",
+        sa.Column("consumer_system_id", sa.Integer(), nullable=False),
+        sa.Column("window", sa.BigInteger(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_consumer_rate_window_consumer_system_id_consumer_system"),
+        ),
+        sa.PrimaryKeyConstraint("consumer_system_id", "window", name=op.f("pk_consumer_rate_window")),
+    )
+    op.create_table(
+        "consumer_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("consumer_system_id", sa.Integer(), nullable=False),
+        sa.Column("issued_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_system_id"],
+            ["consumer_system.id"],
+            name=op.f("fk_consumer_token_consumer_system_id_consumer_system"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consumer_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_consumer_token_token_hash")),
+    )
+    with op.batch_alter_table("consumer_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consumer_token_consumer_system_id"), ["consumer_system_id"], unique=False)
+
+    op.create_table(
         "data_item",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
@@ -668,6 +732,27 @@ def upgrade() -> None:
     with op.batch_alter_table("review_decision", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_review_decision_resource_id"), ["resource_id"], unique=False)
 
+    op.create_table(
+        "verification_setting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("data_item_ids", sa.JSON(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", govshare.db.UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["resource.id"],
+            name=op.f("fk_verification_setting_resource_id_resource"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["app_user.id"], name=op.f("fk_verification_setting_updated_by_id_app_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_setting")),
+        sa.UniqueConstraint("resource_id", name=op.f("uq_verification_setting_resource_id")),
+    )
     op.create_table(
         "application_item",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -991,6 +1076,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_application_item_application_id"))
 
     op.drop_table("application_item")
+    op.drop_table("verification_setting")
     with op.batch_alter_table("review_decision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_decision_resource_id"))
 
@@ -1009,6 +1095,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_data_item_name_key"))
 
     op.drop_table("data_item")
+    with op.batch_alter_table("consumer_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consumer_token_consumer_system_id"))
+
+    op.drop_table("consumer_token")
+    op.drop_table("consumer_rate_window")
+    with op.batch_alter_table("consumer_nonce", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consumer_nonce_expires_at"))
+
+    op.drop_table("consumer_nonce")
     with op.batch_alter_table("confidentiality_review", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_confidentiality_review_resource_id"))
 
@@ -1090,6 +1185,7 @@ def downgrade() -> None:
 
     op.drop_table("department")
     op.drop_table("region")
+    op.drop_table("periodic_task")
     op.drop_table("classification")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_record_object_id"))

@@ -1,0 +1,81 @@
+"""The consumer data API: bearer tokens, and rows of a resource for a consumer system (or a person).
+
+The route commits the access and audit records explicitly before it returns the body, so no row
+leaves the platform unrecorded. Rows are serialised once, without a response model: a page is
+plain JSON built column by column in ``sharing.data``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from govshare.deps import SessionDep, require
+from govshare.errors import Forbidden
+from govshare.identity.actor import Actor
+from govshare.identity.permissions import Permission
+from govshare.sharing import data
+from govshare.sharing.consumer_auth import TOKEN_MINUTES, ConsumerCaller, ConsumerDep, SignedConsumerDep, issue_token
+from govshare.sharing.data import Reader
+
+router = APIRouter(prefix="/consumer", tags=["数据共享接口(应用系统)"])
+people_router = APIRouter(prefix="/sharing/data", tags=["数据共享接口(个人)"])
+DataReader = Annotated[Actor, Depends(require(Permission.shared_data_read))]
+
+_ROWS_DOC = (
+    "按授权读取信息资源的数据行。`grant_id` 为授权编号(无条件共享资源可省略);`limit` 每页条数(1–1000,默认 100);"
+    "`after` 为上一页返回的 `next` 游标;`sort=i<信息项编号>`、`order=asc|desc`;`i<信息项编号>=值` 为等值筛选,"
+    "字符型值以 `*` 结尾为前缀筛选。只能筛选、排序授权范围内且未脱敏的信息项。不返回总数。"
+)
+
+
+def _json(body: dict[str, Any], status_code: int = 200) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, status_code=status_code, media_type="application/json")
+
+
+def caller_reader(caller: ConsumerCaller) -> Reader:
+    return Reader(actor=caller.actor, department_id=caller.department_id, system_id=caller.system_id)
+
+
+def person_reader(actor: Actor) -> Reader:
+    if actor.department_id is None:
+        raise Forbidden("只有部门工作人员可以读取共享数据", code="no_department")
+    return Reader(actor=actor, department_id=actor.department_id, user_id=actor.user_id)
+
+
+@router.post("/token", summary="获取访问令牌(须签名)")
+def token(session: SessionDep, caller: SignedConsumerDep) -> Response:
+    access_token, expires = issue_token(session, caller)
+    session.commit()
+    return _json(
+        {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": TOKEN_MINUTES * 60,
+            "expires_at": expires.isoformat(),
+        }
+    )
+
+
+@router.get("/resources/{code:path}/rows", summary="读取共享数据", description=_ROWS_DOC)
+def rows(code: str, request: Request, session: SessionDep, caller: ConsumerDep) -> Response:
+    query, grant_id, purpose = data.rows_query(request.query_params.multi_items())
+    page = data.read_rows(
+        session, caller_reader(caller), resource_code=code, grant_id=grant_id, query=query, purpose=purpose
+    )
+    session.commit()  # the access record is durable before any row leaves
+    return _json(page.as_dict())
+
+
+@people_router.get("/{code:path}/rows", summary="读取共享数据(个人)", description=_ROWS_DOC)
+def person_rows(code: str, request: Request, session: SessionDep, actor: DataReader) -> Response:
+    query, grant_id, purpose = data.rows_query(request.query_params.multi_items())
+    page = data.read_rows(
+        session, person_reader(actor), resource_code=code, grant_id=grant_id, query=query, purpose=purpose
+    )
+    session.commit()
+    return _json(page.as_dict())

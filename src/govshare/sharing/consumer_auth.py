@@ -1,0 +1,302 @@
+"""Authenticating consumer systems: HMAC-signed requests and short-lived bearer tokens.
+
+A request carries either the four ``X-GS-*`` headers (see ``sharing.client`` for the exact
+string to sign) or ``Authorization: Bearer gsa_…`` from ``POST /api/v1/consumer/token``. With the
+database limiter the checks run in one short transaction of their own, committed before the
+request's work starts, so the nonce is spent and the request counted even if the read is refused
+later; with Redis (which keeps nonces and counters itself) they run in the request's transaction.
+Either way a refusal's audit record is committed on its own and survives the refusal. Each
+refusal is problem+json with a stable code — ``key_unknown``, ``timestamp_stale``,
+``signature_invalid``, ``nonce_reused``, ``token_expired`` (401), ``system_disabled`` (403),
+``rate_limited`` (429 with ``Retry-After``) — and an ``Action.consumer_request_refused`` record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Request
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from govshare.audit import service as audit
+from govshare.audit.actions import Action
+from govshare.config import get_settings
+from govshare.db import Database
+from govshare.deps import SessionDep
+from govshare.errors import DomainError, TooManyRequests, Unauthorized
+from govshare.identity.actor import Actor, RequestContext
+from govshare.kit import clock
+from govshare.kit.crypto import decrypt, new_token, token_hash
+from govshare.sharing import client as signing
+from govshare.sharing.enums import SystemStatus
+from govshare.sharing.models import ConsumerSystem, ConsumerToken
+from govshare.sharing.ratelimit import RedisLimiter, limiter
+
+TIMESTAMP_WINDOW_SECONDS = 300
+TOKEN_MINUTES = 15
+TOKEN_PREFIX = "gsa_"
+_NONCE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
+
+
+class ConsumerUnauthorized(Unauthorized):
+    title = "应用系统身份验证失败"
+
+
+class SystemDisabled(DomainError):
+    """403 without being a ``Forbidden``: it is audited here as a refused consumer request, not twice."""
+
+    status = 403
+    title = "应用系统已停用"
+    default_code = "system_disabled"
+
+
+class RateLimited(TooManyRequests):
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, code="rate_limited")
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
+@dataclass(frozen=True)
+class ConsumerCaller:
+    """The system behind an authenticated request, as services need it (an ``Actor``-like value)."""
+
+    system_id: int
+    department_id: int
+    app_key: str
+    request_id: str
+    source_ip: str
+    system_name: str = ""
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the audit trail records it (kind ``consumer``)."""
+        return consumer_actor(self.app_key, self.department_id, RequestContext(self.source_ip, self.request_id))
+
+
+def consumer_actor(app_key: str, department_id: int | None, context: RequestContext) -> Actor:
+    return Actor(
+        user_id=None,
+        username=app_key[:64] or "unknown",
+        display_name="应用系统",
+        department_id=department_id,
+        kind="consumer",
+        context=context,
+    )
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What authentication needs of an HTTP request, as plain values."""
+
+    method: str
+    path: str
+    query: str
+    body: bytes
+    headers: dict[str, str]
+    context: RequestContext
+
+
+_SYSTEM_COLUMNS = (
+    ConsumerSystem.id,
+    ConsumerSystem.department_id,
+    ConsumerSystem.name,
+    ConsumerSystem.app_key,
+    ConsumerSystem.secret_encrypted,
+    ConsumerSystem.status,
+    ConsumerSystem.rate_limit_per_minute,
+    ConsumerSystem.secret_rotated_at,
+)
+
+
+SystemRow = Row[int, int, str, str, str, str, int, dt.datetime]
+
+
+def _system_by_key(session: Session, app_key: str) -> SystemRow | None:
+    # plain columns, no ORM object: this runs on every call of the data API
+    return session.execute(select(*_SYSTEM_COLUMNS).where(ConsumerSystem.app_key == app_key)).first()
+
+
+def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
+    h = req.headers
+    app_key = h.get("x-gs-key", "")
+    if not app_key:
+        raise ConsumerUnauthorized("缺少应用系统身份:请携带 X-GS-Key 等签名请求头,或 Bearer 令牌", code="key_unknown")
+    system = _system_by_key(session, app_key)
+    if system is None:
+        raise ConsumerUnauthorized("应用系统标识(X-GS-Key)无效", code="key_unknown")
+    timestamp, nonce, sent = h.get("x-gs-timestamp", ""), h.get("x-gs-nonce", ""), h.get("x-gs-signature", "")
+    if not timestamp.isdigit() or abs(int(timestamp) - clock.now().timestamp()) > TIMESTAMP_WINDOW_SECONDS:
+        raise ConsumerUnauthorized(
+            f"请求时间戳(X-GS-Timestamp)与平台时间相差超过 {TIMESTAMP_WINDOW_SECONDS} 秒,请校准系统时钟",
+            code="timestamp_stale",
+        )
+    if not _NONCE.match(nonce):
+        raise ConsumerUnauthorized("X-GS-Nonce 须为 16 至 64 位字母、数字、下划线或连字符", code="signature_invalid")
+    pairs = parse_qsl(req.query, keep_blank_values=True)
+    message = signing.string_to_sign(req.method, req.path, signing.canonical_query(pairs), req.body, timestamp, nonce)
+    expected = signing.signature(decrypt(system.secret_encrypted, get_settings().security.data_key), message)
+    if not hmac.compare_digest(expected, sent.lower()):
+        raise ConsumerUnauthorized("请求签名(X-GS-Signature)不正确", code="signature_invalid")
+    if system.status != SystemStatus.active:
+        raise SystemDisabled("应用系统已停用,请联系本部门数据资源管理员")
+    if not limiter().claim_nonce(session, system.id, system.app_key, nonce, 2 * TIMESTAMP_WINDOW_SECONDS):
+        raise ConsumerUnauthorized("该请求已处理过(X-GS-Nonce 重复使用),请勿重放请求", code="nonce_reused")
+    return system
+
+
+def _check_bearer(session: Session, token: str) -> SystemRow:
+    expired = ConsumerUnauthorized("访问令牌无效或已过期,请重新获取", code="token_expired")
+    if not token.startswith(TOKEN_PREFIX):
+        raise expired
+    found = session.execute(
+        select(ConsumerToken.consumer_system_id, ConsumerToken.issued_at, ConsumerToken.expires_at).where(
+            ConsumerToken.token_hash == token_hash(token, get_settings().security.secret_key)
+        )
+    ).first()
+    if found is None or found.expires_at <= clock.now():
+        raise expired
+    system = session.execute(select(*_SYSTEM_COLUMNS).where(ConsumerSystem.id == found.consumer_system_id)).first()
+    if system is None or found.issued_at < system.secret_rotated_at:
+        raise expired  # the secret was rotated after the token was issued
+    if system.status != SystemStatus.active:
+        raise SystemDisabled("应用系统已停用,请联系本部门数据资源管理员")
+    return system
+
+
+def authenticate(session: Session, req: SignedRequest, *, allow_bearer: bool = True) -> ConsumerCaller:
+    """The calling system, or a refusal; counts the request against the system's rate limit."""
+    header = req.headers.get("authorization", "")
+    if allow_bearer and header.lower().startswith("bearer "):
+        system = _check_bearer(session, header[7:].strip())
+    else:
+        system = _check_hmac(session, req)
+    retry_after = limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute)
+    if retry_after is not None:
+        raise RateLimited(f"调用过于频繁:每分钟最多 {system.rate_limit_per_minute} 次,请稍后重试", retry_after)
+    return ConsumerCaller(
+        system_id=system.id,
+        department_id=system.department_id,
+        app_key=system.app_key,
+        request_id=req.context.request_id,
+        source_ip=req.context.source_ip,
+        system_name=system.name,
+    )
+
+
+def issue_token(session: Session, caller: ConsumerCaller) -> tuple[str, dt.datetime]:
+    """A bearer token for the caller, valid 15 minutes; only its keyed hash is stored."""
+    token = TOKEN_PREFIX + new_token()
+    at = clock.now()
+    expires = at + dt.timedelta(minutes=TOKEN_MINUTES)
+    session.add(
+        ConsumerToken(
+            token_hash=token_hash(token, get_settings().security.secret_key),
+            consumer_system_id=caller.system_id,
+            issued_at=at,
+            expires_at=expires,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        caller.actor,
+        Action.consumer_token_issued,
+        object_type="consumer_system",
+        object_id=caller.system_id,
+        after={"expires_at": expires},
+    )
+    return token, expires
+
+
+_REFUSALS = (ConsumerUnauthorized, SystemDisabled, RateLimited)
+
+
+def _audit_refusal(session: Session, req: SignedRequest, exc: DomainError) -> None:
+    app_key = req.headers.get("x-gs-key", "")[:64]
+    system = _system_by_key(session, app_key) if app_key else None
+    audit.record(
+        session,
+        consumer_actor(app_key, system.department_id if system else None, req.context),
+        Action.consumer_request_refused,
+        object_type="consumer_system",
+        object_id=system.id if system else "",
+        outcome="denied",
+        after={"code": exc.code, "path": req.path[:200], "method": req.method},
+    )
+
+
+def _authenticate_apart(db: Database, req: SignedRequest, allow_bearer: bool) -> ConsumerCaller:
+    """In a short transaction of its own (the database limiter writes nonces and counters there)."""
+    refusal: DomainError | None = None
+    with db.session_scope() as session:
+        try:
+            return authenticate(session, req, allow_bearer=allow_bearer)
+        except _REFUSALS as exc:
+            refusal = exc
+            _audit_refusal(session, req, exc)
+    assert refusal is not None
+    raise refusal
+
+
+def _authenticate_within(db: Database, session: Session, req: SignedRequest, allow_bearer: bool) -> ConsumerCaller:
+    """In the request's own transaction: with Redis keeping nonces and counters nothing here writes,
+    so a separate transaction would only cost a connection checkout and a commit per call."""
+    try:
+        return authenticate(session, req, allow_bearer=allow_bearer)
+    except _REFUSALS as exc:
+        session.rollback()  # the request's transaction ends here; the refusal is recorded on its own
+        with db.session_scope() as apart:
+            _audit_refusal(apart, req, exc)
+        raise
+
+
+def _authenticate_and_record(db: Database, session: Session, req: SignedRequest, allow_bearer: bool) -> ConsumerCaller:
+    # SQLite takes its write lock at BEGIN, so a second transaction must never wait on the request's
+    if isinstance(limiter(), RedisLimiter) and db.engine.dialect.name != "sqlite":
+        return _authenticate_within(db, session, req, allow_bearer)
+    return _authenticate_apart(db, req, allow_bearer)
+
+
+async def _signed_request(request: Request) -> SignedRequest:
+    ctx = getattr(request.state, "context", None)
+    if not isinstance(ctx, RequestContext):
+        ctx = RequestContext(source_ip=request.client.host if request.client else "")
+    return SignedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        body=await request.body(),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        context=ctx,
+    )
+
+
+async def consumer(request: Request, session: SessionDep) -> ConsumerCaller:
+    """The dependency: a signed request or a bearer token."""
+    req = await _signed_request(request)
+    caller = await run_in_threadpool(_authenticate_and_record, request.app.state.db, session, req, True)
+    request.state.actor = caller.actor
+    return caller
+
+
+async def consumer_signed(request: Request, session: SessionDep) -> ConsumerCaller:
+    """The dependency for getting a token: a signed request only."""
+    req = await _signed_request(request)
+    caller = await run_in_threadpool(_authenticate_and_record, request.app.state.db, session, req, False)
+    request.state.actor = caller.actor
+    return caller
+
+
+# the route-inventory test reads this marker: consumer routes are protected by system authentication
+consumer.__permission__ = "consumer_system"  # type: ignore[attr-defined]
+consumer_signed.__permission__ = "consumer_system"  # type: ignore[attr-defined]
+
+ConsumerDep = Annotated[ConsumerCaller, Depends(consumer)]
+SignedConsumerDep = Annotated[ConsumerCaller, Depends(consumer_signed)]
