@@ -396,7 +396,7 @@ def main() -> None:
             low, high = small_run["peak_rss_mb"], first_b["peak_rss_mb"]
             print(
                 f"(d) peak RSS of a worker process after one full sync: {small:,} rows {low:.0f} MB, "
-                f"{n:,} rows {high:.0f} MB (+{high - low:.0f} MB, ×{high / low:.2f}; target within 20 % or 16 MB)"
+                f"{n:,} rows {high:.0f} MB ({high - low:+.0f} MB, ×{high / low:.2f}; target within 20 % or 16 MB)"
             )
             if high - low > max(0.2 * low, 16):
                 failures.append(f"(d) peak RSS grew from {low:.0f} MB to {high:.0f} MB")

@@ -82,6 +82,12 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        # No ping per checkout (a round trip on every request); after a server restart the first
+        # statement on a dead connection fails and SQLAlchemy discards the whole pool. Connections
+        # are recycled every half hour. 32 concurrent requests over 2 server processes fit the pool.
+        options: dict[str, Any] = {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+        return create_engine(url, **(options | kwargs))
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

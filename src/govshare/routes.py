@@ -39,6 +39,8 @@ def include_all(app: FastAPI) -> None:
     from govshare.sharing import verification_api as sharing_verification_api
     from govshare.sharing import verification_pages as sharing_verification_pages
 
+    # first: the consumer data API is the busiest route, and routes are matched in order (~20 µs per router)
+    app.include_router(sharing_consumer_api.router, prefix="/api/v1")
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(catalog_search_api.router, prefix="/api/v1")
     app.include_router(catalog_api.router, prefix="/api/v1")
@@ -66,7 +68,6 @@ def include_all(app: FastAPI) -> None:
     app.include_router(sharing_application_pages.router)
     app.include_router(sharing_grant_api.router, prefix="/api/v1")
     app.include_router(sharing_grant_pages.router)
-    app.include_router(sharing_consumer_api.router, prefix="/api/v1")
     app.include_router(sharing_consumer_api.people_router, prefix="/api/v1")
     app.include_router(sharing_system_api.router, prefix="/api/v1")
     app.include_router(sharing_system_pages.router)

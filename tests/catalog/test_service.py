@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from govshare import migrate
 from govshare.audit.models import AuditRecord
 from govshare.catalog import service
 from govshare.catalog.models import Classification, DataItem, Resource, ResourceVersion, ReviewDecision
@@ -24,10 +23,9 @@ from govshare.db import Database
 from govshare.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Role
-from govshare.identity.reference import ensure_reference_data
 from govshare.kit import clock
-from tests import pg
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 
 APPROVE = ReviewDecisionIn(decision="approved", comment="同意")
 
@@ -595,18 +593,8 @@ def test_reference_classifications_exist(session: Session) -> None:
 @pytest.fixture
 def isolated_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A database of its own, because two real transactions must commit (the usual test rolls back)."""
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_race"))
-    else:
-        url = f"sqlite:///{(tmp_path / 'race.db').as_posix()}"
-    db = Database(url)
-    migrate.upgrade(db.engine)
-    with db.session_scope() as s:
-        ensure_reference_data(s)
-    yield db
-    db.dispose()
-    if url.startswith("postgres"):
-        pg.drop_database(url)
+    with own_platform_database(database_url, tmp_path, "race") as db:
+        yield db
 
 
 @pytest.mark.article("A15.1")

@@ -230,3 +230,44 @@ def test_the_people_source_holds_100000_valid_lanzhou_people(tmp_path: Path) -> 
     assert {i for (i,) in insured} <= set(ids) and len(insured) > len(people) // 4
     assert all(uscc_problem(u) is None for (u,) in enterprises)
     assert {u for (u,) in employers} <= {u for (u,) in enterprises}
+
+
+@pytest.mark.article("A8.1", "A26.1")
+def test_the_demo_consumer_system_reads_masked_rows_of_the_synced_table_with_its_printed_credentials(
+    seeded: Seeded,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from govshare.app import create_app
+    from govshare.demo.consumer_seed import DEMO_APP_KEY, DEMO_SECRET, print_credentials, table_grant_example
+    from govshare.sharing import client as signing
+    from govshare.sharing.models import Grant
+
+    resource = _resource(seeded, "population_table")
+    with seeded.db.session_scope() as s:
+        example = table_grant_example(s)
+        assert example is not None and example[0] == resource.code
+        grant = s.get(Grant, example[1])
+        assert grant is not None and grant.status == "active" and grant.masking == "masked"
+        items = {i.id: i for i in run_repo.items_of(s, resource.id)}
+    lines: list[str] = []
+    print_credentials(lines.append, "http://127.0.0.1:8000", example)
+    assert any(f'c.rows("{resource.code}", grant_id={example[1]}' in line for line in lines)
+
+    path = f"/api/v1/consumer/resources/{resource.code}/rows"
+    pairs = [("grant_id", str(example[1])), ("limit", "10")]
+    with TestClient(create_app(db=seeded.db), base_url="http://testserver") as client:
+        r = client.get(path, params=pairs, headers=signing.sign("GET", path, pairs, b"", DEMO_APP_KEY, DEMO_SECRET))
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert len(rows) == 10
+    granted = ("公民身份号码", "姓名", "性别", "出生日期", "人员状态")
+    by_name = {item.name: item for item in items.values()}
+    assert set(rows[0]) == {f"i{by_name[n].id}" for n in granted}
+    assert [n for n in granted if by_name[n].sensitivity != "none"] == ["公民身份号码", "姓名"]  # the masked two
+    sample = set(seeded.summary.sample_id_numbers)
+    for row in rows:
+        shown = row[f"i{by_name['公民身份号码'].id}"]
+        assert shown and "*" in shown and shown not in sample  # masked, never the whole number
+        assert "*" in row[f"i{by_name['姓名'].id}"]
+        assert row[f"i{by_name['性别'].id}"] in ("1", "2") and row[f"i{by_name['人员状态'].id}"]

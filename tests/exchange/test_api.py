@@ -144,9 +144,16 @@ def test_editing_keeps_the_secret_unless_a_new_one_is_typed(
     _admin(client, session, factory, department)
     created = client.post("/api/v1/exchange/mounts", json=_body(session, resource), headers=headers(client)).json()
     url = f"/api/v1/exchange/mounts/{created['id']}"
+    assert (created["full_refresh_days"], created["full_refresh_pending"]) == (7, False)
     r = client.patch(url, json={"table": "public.people_v2", "expected_version": 1}, headers=headers(client))
     assert r.status_code == 200, r.text
     assert r.json()["table"] == "public.people_v2" and r.json()["has_password"] and r.json()["version"] == 2
+    assert r.json()["full_refresh_pending"]  # a new source table: the next run loads in full
+    bad = client.patch(url, json={"full_refresh_days": 400}, headers=headers(client))
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["full_refresh_days"]
+    assert "0 至 366 天" in bad.text
+    r = client.patch(url, json={"full_refresh_days": 30}, headers=headers(client))
+    assert r.status_code == 200 and r.json()["full_refresh_days"] == 30
     mount = session.get(Mount, created["id"])
     assert mount is not None
     assert runs.mount_spec(session, mount).secret["password"] == SOURCE_PASSWORD

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +16,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from govshare.catalog.models import Resource
-from govshare.config import get_settings
 from govshare.errors import ValidationFailed
 from govshare.exchange import api_mounts, gateway_networks, runs, worker
 from govshare.exchange.channels import SyncFailed, get_channel
@@ -46,22 +43,7 @@ from tests.helpers import headers, sign_in
 LOOPBACK = AllowList.of(["127.0.0.0/8"])
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[UpstreamServer]:
-    yield from api_upstream.serve()
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GOVSHARE_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def allow_loopback(session: Session, factory: Factory) -> int:
-    return gateway_networks.add_network(session, factory.role_actor(Role.bureau_admin), cidr="127.0.0.0/8").id
+pytestmark = pytest.mark.usefixtures("var_dir")  # upstream, allow_loopback: tests/exchange/conftest.py
 
 
 @pytest.fixture

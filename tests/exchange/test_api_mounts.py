@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from govshare.audit.models import AuditRecord
 from govshare.catalog.models import Resource
-from govshare.config import get_settings
 from govshare.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from govshare.exchange import api_mounts, gateway_networks
 from govshare.exchange.gateway import UpstreamUnavailable
@@ -39,24 +37,7 @@ SECRET = "Bearer lz-mz-token-7f3a9c"
 URL = "/api/v1/exchange/api-mounts"
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    yield from api_upstream.serve()
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GOVSHARE_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def allow_loopback(session: Session, factory: Factory) -> int:
-    return gateway_networks.add_network(
-        session, factory.role_actor(Role.bureau_admin), cidr="127.0.0.0/8", description="测试上游"
-    ).id
+pytestmark = pytest.mark.usefixtures("var_dir")  # upstream, allow_loopback: tests/exchange/conftest.py
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from govshare import migrate
 from govshare.audit.models import AuditRecord
 from govshare.config import get_settings
 from govshare.db import Database
@@ -31,9 +30,8 @@ from govshare.exchange.file_models import FileSource, FileVersion
 from govshare.exchange.gateway_models import ProviderNetwork
 from govshare.exchange.models import BaseTable, Mount, SyncRun
 from govshare.identity.actor import Actor
-from govshare.identity.reference import ensure_reference_data
-from tests import pg
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 
 CSV_V1 = "姓名,身份证号,补贴金额\n张三,620102199001011234,100\n李四,62010219920202123X,200.5\n".encode()
 CSV_V2 = CSV_V1 + "王五,620102198512310021,7\n".encode()
@@ -42,18 +40,8 @@ ITEMS = [("身份证号", "C"), ("姓名", "C"), ("补贴金额", "N")]
 
 @pytest.fixture(scope="module")
 def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_files"))
-    else:
-        url = f"sqlite:///{(tmp_path_factory.mktemp('files') / 'platform.db').as_posix()}"
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    with database.session_scope() as s:
-        ensure_reference_data(s)
-    yield database
-    database.dispose()
-    if url.startswith("postgres"):
-        pg.drop_database(url)
+    with own_platform_database(database_url, tmp_path_factory.mktemp("files"), "files") as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)

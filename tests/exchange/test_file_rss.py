@@ -26,7 +26,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from govshare import migrate
 from govshare.config import get_settings
 from govshare.db import Database
 from govshare.exchange import files
@@ -35,9 +34,8 @@ from govshare.exchange.models import SyncRun
 from govshare.identity import auth
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Role
-from govshare.identity.reference import ensure_reference_data
-from tests import pg
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 
 SIZE = 1024 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -62,20 +60,10 @@ def _peak_rss_mb(pid: int) -> float:
 @pytest.fixture(scope="module")
 def platform(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, Path]]:
     root = tmp_path_factory.mktemp("rss")
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_rss"))
-    else:
-        url = f"sqlite:///{(root / 'platform.db').as_posix()}"
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    with database.session_scope() as s:
-        ensure_reference_data(s)
     try:
-        yield database, root
+        with own_platform_database(database_url, root, "rss") as database:
+            yield database, root
     finally:
-        database.dispose()
-        if url.startswith("postgres"):
-            pg.drop_database(url)
         shutil.rmtree(root, ignore_errors=True)  # gigabytes pytest would otherwise keep for three runs
 
 

@@ -116,6 +116,39 @@ def test_a_bad_form_is_shown_again_with_chinese_messages_and_no_password(
     assert session.scalars(select(Mount).where(Mount.resource_id == resource.id)).first() is None
 
 
+@pytest.mark.article("A8.1", "A24.2")
+def test_the_form_sets_the_full_refresh_interval_and_explains_the_watermark_index(
+    client: TestClient, session: Session, factory: Factory
+) -> None:
+    _department, resource = _provider(client, session, factory)
+    form = client.get(f"/exchange/mounts/new?resource_id={resource.id}")
+    assert 'name="full_refresh_days"' in form.text and 'value="7"' in form.text
+    assert "请在源库为它建立索引" in form.text and "扫描并排序整张表" in form.text
+    incremental = {"sync_mode": "incremental", "watermark_column": "seq"}
+    for bad, message in (("-1", "定期全量刷新间隔须为 0 至 366 天"), ("每周", "定期全量刷新间隔取值无效")):
+        r = _post(client, "/exchange/mounts/new", _form(session, resource, **incremental, full_refresh_days=bad))
+        assert r.status_code == 422 and message in r.text, r.text
+    assert session.scalars(select(Mount).where(Mount.resource_id == resource.id)).first() is None
+    r = _post(client, "/exchange/mounts/new", _form(session, resource, **incremental, full_refresh_days="14"))
+    assert r.status_code == 303, r.text
+    detail_url = r.headers["location"]
+    mount = session.scalars(select(Mount).where(Mount.resource_id == resource.id)).one()
+    assert mount.full_refresh_days == 14 and not mount.full_refresh_pending
+    assert "每 14 天一次" in client.get(detail_url).text
+    edit = client.get(detail_url + "/edit")
+    assert 'name="full_refresh_days" type="number" min="0" max="366" step="1" value="14"' in edit.text
+    version = re.search(r'name="expected_version" value="(\d+)"', edit.text)
+    assert version is not None
+    changed = _form(session, resource, **incremental, url="mysql://reader@10.20.1.10:3306/population", password="") | {
+        "expected_version": version.group(1),
+        "full_refresh_days": "0",
+    }
+    assert _post(client, detail_url + "/edit", changed).status_code == 303
+    session.refresh(mount)
+    assert mount.full_refresh_days == 0 and mount.full_refresh_pending  # the address changed: next run is full
+    assert "不定期刷新;源已修改,下次同步将全量刷新" in client.get(detail_url).text
+
+
 @pytest.mark.article("A24.2", "A25.1")
 def test_check_connection_sync_now_and_the_run_page_with_progress_and_quality(
     app: Any, client: TestClient, session: Session, factory: Factory, tmp_path: Path, base_engine: Engine

@@ -351,6 +351,20 @@ def test_the_key_set_is_bounded() -> None:
     assert "超出唯一性检查上限 10 个主键,6 行未检查" in key["text"]
 
 
+def test_untracked_keys_are_counted_present_or_missing_but_not_kept() -> None:
+    rows = [("A", 2024, "甲"), ("A", 2024, "乙"), (None, 2024, "丙"), ("", None, "丁"), ("B", None, "戊")]
+    for key in (["统一社会信用代码"], ["统一社会信用代码", "年度"]):
+        tracked = QualityTally(ITEMS, key=key, today=TODAY).add(rows)
+        counted = QualityTally(ITEMS, key=key, today=TODAY, track_keys=False).add(rows)
+        assert (counted.key_rows, counted.key_missing) == (tracked.key_rows, tracked.key_missing)
+        assert counted.key_duplicates == 0 < tracked.key_duplicates and not counted._seen
+        assert counted.summary()["items"] == tracked.summary()["items"]
+    with pytest.raises(ValueError, match="cannot be merged"):
+        QualityTally(ITEMS, key=["年度"], today=TODAY).merge(
+            QualityTally(ITEMS, key=["年度"], today=TODAY, track_keys=False)
+        )
+
+
 # --- the tally and its summary --------------------------------------------------------------
 
 

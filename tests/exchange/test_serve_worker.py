@@ -18,34 +18,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from govshare import migrate
 from govshare.config import ServerSettings, Settings
 from govshare.db import Database
 from govshare.exchange import runs, worker
 from govshare.exchange.models import Mount, PeriodicTaskState, SyncRun
-from govshare.identity.reference import ensure_reference_data
-from tests import pg
 from tests.exchange import table_sources
 from tests.exchange.table_sources import ITEMS, Source
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 
 IN_PROCESS_LINE = "后台作业(同步、探测、定期任务)在本服务进程中运行"
 
 
 @pytest.fixture(scope="module")
 def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_serve"))
-    else:
-        url = f"sqlite:///{(tmp_path_factory.mktemp('serve') / 'platform.db').as_posix()}"
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    with database.session_scope() as s:
-        ensure_reference_data(s)
-    yield database
-    database.dispose()
-    if url.startswith("postgres"):
-        pg.drop_database(url)
+    with own_platform_database(database_url, tmp_path_factory.mktemp("serve"), "serve") as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)

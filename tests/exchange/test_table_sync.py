@@ -289,3 +289,60 @@ def test_a_full_load_counts_missing_keys_without_keeping_every_key(sqlite_source
     )
     with pytest.raises(SyncFailed, match="源表键字段存在重复值"):
         channel.sync(spec, RunEnv(base=base_engine))
+
+
+@pytest.mark.article("A24.2")
+def test_a_changed_key_column_gets_its_unique_index_before_the_upserts(
+    sqlite_source: Source, base_engine: Engine
+) -> None:
+    sqlite_source.create(300)
+    spec = sqlite_source.spec(RESOURCE_ID, sync_mode="incremental")
+    channel.sync(spec, RunEnv(base=base_engine))  # the first run: a full load, unique index on id (c1)
+    by_name = dataclasses.replace(spec, key_column="name")
+    for n in (5, 6):  # the names (the new key) stay, the amounts change
+        sqlite_source.execute(
+            "UPDATE people SET amount = amount + 1, seq = :s WHERE id = :id", {"s": 1000 + n, "id": n}
+        )
+    outcome = channel.sync(by_name, RunEnv(base=base_engine))
+    assert outcome.rows == 2 and outcome.row_count == 300
+    assert checksum(base_rows(base_engine, RESOURCE_ID)) == checksum(sqlite_source.rows())
+    unique = [i["column_names"] for i in inspect(base_engine).get_indexes(base.table_name(RESOURCE_ID)) if i["unique"]]
+    assert unique == [["c2"]]
+
+
+@pytest.mark.article("A24.2", "A25.1")
+def test_a_sqlite_date_column_holding_text_converts_or_fails_clearly(
+    sqlite_source: Source, base_engine: Engine
+) -> None:
+    # SQLite keeps whatever it is given in a DATE column: here text in several shapes, blanks and NULL.
+    sqlite_source.create(ROWS)
+    texts = {1: "2020-01-02", 2: "2020-01-02 08:30:00", 3: "20200103", 4: "2020/01/04", 5: "", 6: None}
+    for ident, value in texts.items():
+        sqlite_source.execute("UPDATE people SET born = :v WHERE id = :id", {"v": value, "id": ident})
+    sqlite_source.execute("UPDATE people SET born = '1800-01-01' WHERE id = 7")  # a date, but out of range
+    sqlite_source.execute("UPDATE people SET born = 20200105 WHERE id = 8")  # an integer in a DATE column
+    outcome = channel.sync(sqlite_source.spec(RESOURCE_ID), RunEnv(base=base_engine))
+    assert outcome.rows == ROWS and outcome.bytes > 0
+    with base_engine.connect() as conn:
+        born = dict(conn.execute(text(f"SELECT c1, c4 FROM {base.table_name(RESOURCE_ID)} WHERE c1 <= 8")).all())
+    got = {k: (v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(str(v))) for k, v in born.items()}
+    assert got == {
+        1: dt.date(2020, 1, 2),
+        2: dt.date(2020, 1, 2),
+        3: dt.date(2020, 1, 3),
+        4: dt.date(2020, 1, 4),
+        5: None,
+        6: None,
+        7: dt.date(1800, 1, 1),
+        8: dt.date(2020, 1, 5),
+    }
+    item = next(i for i in outcome.quality["items"] if i["name"] == "出生日期")
+    assert item["missing"] == 2 and [p["code"] for p in item["problems"]] == ["date_range"]
+    before, state = checksum(base_rows(base_engine, RESOURCE_ID)), _state(base_engine)
+
+    # A text that is no date at all fails the run with the row and the 信息项 named; nothing changes.
+    sqlite_source.execute("UPDATE people SET born = '2020-13-45', seq = :s WHERE id = 9", {"s": 10 * ROWS})
+    for mode, at in (("full", 9), ("incremental", 1)):  # the row's place among those this run read
+        with pytest.raises(SyncFailed, match=f"第 {at} 行信息项「出生日期」的值无法转换为日期,本次同步未生效"):
+            channel.sync(sqlite_source.spec(RESOURCE_ID, sync_mode=mode, batch_size=ROWS), RunEnv(base=base_engine))
+        assert checksum(base_rows(base_engine, RESOURCE_ID)) == before and _state(base_engine) == state

@@ -263,10 +263,31 @@ def test_source_passwords_are_stored_encrypted_and_never_audited(db: Database) -
     assert spec.config["url"] == "postgresql+psycopg://reader@10.8.1.20:5432/hr"
 
 
+KILL_ROWS = 40_000
+SLOW_PAD = 2_500  # about 0.14 ms a row read from the view: some 6 s for KILL_ROWS on an idle machine
+
+
+def _slow_view(source: Source, name: str) -> None:
+    """A view over the source table whose every row costs the source a scan of ``SLOW_PAD`` rows."""
+    source.execute("DROP TABLE IF EXISTS slow_pad")
+    source.execute("CREATE TABLE slow_pad (x INTEGER)")
+    with source.engine.begin() as conn:
+        conn.execute(text("INSERT INTO slow_pad (x) VALUES (:x)"), [{"x": n} for n in range(SLOW_PAD)])
+    source.execute(f"DROP VIEW IF EXISTS {name}")
+    source.execute(
+        f"CREATE VIEW {name} AS SELECT p.* FROM {source.table} p"
+        " WHERE (SELECT count(*) FROM slow_pad WHERE slow_pad.x <> p.id) >= 0"
+    )
+
+
 @pytest.mark.article("A8.1", "A24.2")
 def test_a_worker_killed_mid_sync_is_taken_over_with_equality_and_no_duplicates(db: Database, source: Source) -> None:
-    source.create(60_000)
-    resource, mount, compiler = _mounted(db, source)
+    # The worker reads a view that the *source* makes slow (each row costs a scan of SLOW_PAD rows, a
+    # few seconds for the whole view), so the kill below always lands mid-sync however fast the
+    # platform's own sync is; the platform code is the real one, unchanged.
+    source.create(KILL_ROWS)
+    _slow_view(source, "people_slow")
+    resource, mount, compiler = _mounted(db, source, table="people_slow")
     with db.session_scope() as s:
         run_id = runs.request_sync(s, compiler, resource_code=resource.code).id
     env = {**os.environ, "GOVSHARE_DATABASE_URL": db.url, "GOVSHARE_ENVIRONMENT": "test"}
@@ -275,12 +296,11 @@ def test_a_worker_killed_mid_sync_is_taken_over_with_equality_and_no_duplicates(
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while True:  # wait until the first worker is inside the sync, with progress recorded
+        while True:  # wait until the first worker has loaded rows (progress is recorded with its lease)
             run = worker.run_row(db, run_id)
             assert run is not None and run.status != "succeeded", "the sync finished before it could be killed"
-            if run.status == "running":
-                killed_owner = run.lease_owner
-                time.sleep(0.2)  # let it get into the rows
+            if run.status == "running" and run.progress > 0:
+                killed_owner, killed_progress = run.lease_owner, run.progress
                 break
             assert time.monotonic() < deadline
             time.sleep(0.05)
@@ -288,6 +308,7 @@ def test_a_worker_killed_mid_sync_is_taken_over_with_equality_and_no_duplicates(
         first.wait()
         killed = worker.run_row(db, run_id)
         assert killed is not None and killed.status == "running"  # it really died mid-run
+        assert 0 < killed_progress < KILL_ROWS
     finally:
         if first.poll() is None:
             first.kill()
@@ -304,6 +325,154 @@ def test_a_worker_killed_mid_sync_is_taken_over_with_equality_and_no_duplicates(
     with db.session_scope() as s:
         record = s.scalars(select(BaseTable).where(BaseTable.resource_id == resource.id)).one()
     rows = base_rows_for(db, record)
-    assert len({r[0] for r in rows}) == len(rows) == 60_000  # no duplicates
+    assert len({r[0] for r in rows}) == len(rows) == KILL_ROWS  # no duplicates
     assert checksum(rows) == checksum(source.rows())
     assert run.mount_id == mount.id
+
+
+# ---------------------------------------------------------------------------------------------
+# the scheduled full refresh of incremental mounts
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def deleting_source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Source]:
+    if request.param == "sqlite":
+        yield from table_sources.sqlite_source(tmp_path)
+    else:
+        yield from table_sources.mariadb_source()
+
+
+def _run_at(db: Database, at: dt.datetime) -> SyncRun:
+    """Move the clock to ``at`` and let a worker run the mount's due sync (queued after the last one)."""
+    clock.set_now(at)
+    run_id = worker.run_once(db, "worker-a", base_engine=db.engine)
+    assert run_id is not None
+    run = worker.run_row(db, run_id)
+    assert run is not None and run.status == "succeeded", run and run.error
+    return run
+
+
+def _base_record(db: Database, resource_id: int) -> BaseTable:
+    with db.session_scope() as s:
+        return s.scalars(select(BaseTable).where(BaseTable.resource_id == resource_id)).one()
+
+
+@pytest.mark.article("A8.1", "A24.2")
+def test_rows_deleted_at_the_source_leave_the_base_at_the_scheduled_full_refresh_only(
+    db: Database, deleting_source: Source
+) -> None:
+    source = deleting_source
+    source.create(400)
+    resource, mount, compiler = _mounted(db, source)
+    assert mount.full_refresh_days == 7 and not mount.full_refresh_pending
+    t0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
+    clock.set_now(t0)
+    with db.session_scope() as s:
+        runs.request_sync(s, compiler, resource_code=resource.code)
+    first = _run_at(db, t0)
+    assert first.mode == "full_initial"
+    assert _base_record(db, resource.id).last_full_refresh_at == t0
+
+    source.execute(f"DELETE FROM {source.table} WHERE id <= 7")
+    source.update([20, 21])
+    source.insert(range(401, 411))
+    daily = _run_at(db, t0 + dt.timedelta(days=1))  # an ordinary incremental run
+    assert (daily.mode, daily.rows) == ("incremental", 12)
+    kept = base_rows_for(db, _base_record(db, resource.id))
+    assert len(kept) == 410 and {1, 7} <= {int(str(r[0])) for r in kept}  # deletes are invisible to it
+    assert checksum(kept) != checksum(source.rows())
+    assert "全量刷新(定期)" not in _runs_page_text(db, mount.id)
+
+    # The queued daily run due after t0 + 2 days, run on day 7: the last full load is 7 days old.
+    refresh = _run_at(db, t0 + dt.timedelta(days=7))
+    assert (refresh.mode, refresh.rows) == ("full_periodic", 403)
+    record = _base_record(db, resource.id)
+    rows = base_rows_for(db, record)
+    assert checksum(rows) == checksum(source.rows()) and len({r[0] for r in rows}) == len(rows) == 403
+    assert record.row_count == 403 and record.last_full_refresh_at == t0 + dt.timedelta(days=7)
+    assert "全量刷新(定期)" in _runs_page_text(db, mount.id)
+
+    source.insert(range(411, 416))
+    after = _run_at(db, t0 + dt.timedelta(days=8))  # counted from the refresh: incremental again
+    assert (after.mode, after.rows) == ("incremental", 5)
+    assert checksum(base_rows_for(db, record)) == checksum(source.rows())
+
+
+@pytest.mark.article("A8.1", "A24.2")
+def test_full_refresh_days_zero_never_refreshes_and_is_validated(db: Database, source: Source) -> None:
+    from govshare.errors import ValidationFailed
+    from govshare.exchange import mounts
+    from govshare.exchange.schemas import TableMountUpdate
+
+    source.create(50)
+    resource, mount, compiler = _mounted(db, source)
+    t0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
+    clock.set_now(t0)
+    with db.session_scope() as s:
+        with pytest.raises(ValidationFailed) as refused:
+            mounts.update_table_mount(s, compiler, mount.id, TableMountUpdate(full_refresh_days=-1))
+        assert [e.field for e in refused.value.errors] == ["full_refresh_days"]
+        assert "0 至 366 天" in refused.value.errors[0].message
+    with db.session_scope() as s:
+        updated = mounts.update_table_mount(s, compiler, mount.id, TableMountUpdate(full_refresh_days=0))
+        assert updated.full_refresh_days == 0 and not updated.full_refresh_pending  # not a source edit
+        runs.request_sync(s, compiler, resource_code=resource.code)
+    assert _run_at(db, t0).mode == "full_initial"
+    source.execute(f"DELETE FROM {source.table} WHERE id <= 3")
+    source.insert([51])
+    late = _run_at(db, t0 + dt.timedelta(days=60))
+    assert (late.mode, late.rows) == ("incremental", 1)
+    assert len(base_rows_for(db, _base_record(db, resource.id))) == 51
+
+
+@pytest.mark.article("A8.1", "A24.2")
+def test_an_edited_source_address_forces_a_full_refresh(db: Database, source: Source, tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from govshare.audit.models import AuditRecord
+    from govshare.exchange import mounts
+    from govshare.exchange.schemas import TableMountUpdate
+
+    source.create(300)
+    resource, mount, compiler = _mounted(db, source)
+    t0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
+    clock.set_now(t0)
+    with db.session_scope() as s:
+        runs.request_sync(s, compiler, resource_code=resource.code)
+    assert _run_at(db, t0).mode == "full_initial"
+
+    # The provider moves the table to another database: fewer rows, and watermarks below the stored one.
+    url = f"sqlite:///{(tmp_path / 'moved.db').as_posix()}"
+    moved = Source("sqlite", url, create_engine(url), "people")
+    try:
+        moved.create(120)
+        with db.session_scope() as s:
+            edited = mounts.update_table_mount(s, compiler, mount.id, TableMountUpdate(url=url))
+            assert edited.full_refresh_pending
+            assert mounts.mount_read(edited, s.get(Resource, resource.id)).full_refresh_pending  # type: ignore[arg-type]
+            audited = s.scalars(
+                select(AuditRecord).where(AuditRecord.object_type == "mount", AuditRecord.object_id == str(mount.id))
+            ).all()
+            assert any((r.after or {}).get("full_refresh_pending") for r in audited)
+        changed = _run_at(db, t0 + dt.timedelta(days=1))
+        assert (changed.mode, changed.rows) == ("full_source_changed", 120)
+        assert checksum(base_rows_for(db, _base_record(db, resource.id))) == checksum(moved.rows())
+        with db.session_scope() as s:
+            assert not s.get(Mount, mount.id).full_refresh_pending  # type: ignore[union-attr]
+        moved.insert([121])
+        following = _run_at(db, t0 + dt.timedelta(days=2))
+        assert (following.mode, following.rows) == ("incremental", 1)
+        assert checksum(base_rows_for(db, _base_record(db, resource.id))) == checksum(moved.rows())
+    finally:
+        moved.engine.dispose()
+
+
+def _runs_page_text(db: Database, mount_id: int) -> str:
+    """The runs table as the mount's pages render it."""
+    from govshare.web.templating import templates
+
+    with db.session_scope() as s:
+        rows = list(s.scalars(select(SyncRun).where(SyncRun.mount_id == mount_id).order_by(SyncRun.id.desc())))
+        import govshare.exchange.pages  # noqa: F401  (registers EXCHANGE_LABELS and the filters)
+
+        return templates.get_template("exchange/_runs_table.html").render(runs=rows)

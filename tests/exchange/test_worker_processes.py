@@ -23,17 +23,15 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from govshare import migrate
 from govshare.db import Database
 from govshare.exchange import runs, worker
 from govshare.exchange.models import BaseTable, Mount, PeriodicTaskState, SyncRun
 from govshare.identity.actor import Actor
-from govshare.identity.reference import ensure_reference_data
 from govshare.kit import clock
-from tests import pg
 from tests.exchange import table_sources
 from tests.exchange.table_sources import ITEMS, Source, checksum
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 
 CALLS: list[tuple[str, str]] = []  # (task, actor) of every call of the test tasks below
 
@@ -51,18 +49,8 @@ def failing_task(session: Session, actor: Actor) -> int:
 
 @pytest.fixture(scope="module")
 def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_procs"))
-    else:
-        url = f"sqlite:///{(tmp_path_factory.mktemp('procs') / 'platform.db').as_posix()}"
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    with database.session_scope() as s:
-        ensure_reference_data(s)
-    yield database
-    database.dispose()
-    if url.startswith("postgres"):
-        pg.drop_database(url)
+    with own_platform_database(database_url, tmp_path_factory.mktemp("procs"), "procs") as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)

@@ -8,16 +8,38 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govshare.catalog.models import DataItem
+from govshare.catalog.models import DataItem, Resource
 from govshare.identity.permissions import Role
 from govshare.kit import clock
 from govshare.sharing.models import Application, Coordination, Grant
 from tests.factories import Factory
 from tests.helpers import csrf, sign_in
 from tests.sharing.application_helpers import conditional_resource
+
+
+def _apply_for_the_name(client: TestClient, session: Session, resource: Resource, *, days: int) -> Response:
+    """The signed-in user applies through the page for the resource's 姓名 item, for ``days`` days."""
+    name_id = session.scalars(
+        select(DataItem.id).where(DataItem.resource_id == resource.id, DataItem.name == "姓名")
+    ).one()
+    return client.post(
+        "/sharing/applications/new",
+        data={
+            "csrf_token": csrf(client),
+            "resource_id": str(resource.id),
+            f"item_{name_id}": "1",
+            "scenario": "场景",
+            "duty_basis": "依据",
+            "purpose": "用途",
+            "period_from": clock.today().isoformat(),
+            "period_until": (clock.today() + dt.timedelta(days=days)).isoformat(),
+        },
+        follow_redirects=False,
+    )
 
 
 @pytest.mark.article("A20.2")
@@ -130,24 +152,8 @@ def test_another_department_gets_404_on_the_pages(client: TestClient, session: S
     consumer = factory.department()
     resource = conditional_resource(factory, provider)
     applicant = factory.user(Role.dept_user, department=consumer)
-    name_id = session.scalars(
-        select(DataItem.id).where(DataItem.resource_id == resource.id, DataItem.name == "姓名")
-    ).one()
     sign_in(client, session, applicant)
-    done = client.post(
-        "/sharing/applications/new",
-        data={
-            "csrf_token": csrf(client),
-            "resource_id": str(resource.id),
-            f"item_{name_id}": "1",
-            "scenario": "场景",
-            "duty_basis": "依据",
-            "purpose": "用途",
-            "period_from": clock.today().isoformat(),
-            "period_until": (clock.today() + dt.timedelta(days=300)).isoformat(),
-        },
-        follow_redirects=False,
-    )
+    done = _apply_for_the_name(client, session, resource, days=300)
     assert done.status_code == 303
     client.cookies.clear()
     sign_in(client, session, factory.user(Role.dept_admin))
@@ -182,24 +188,8 @@ def test_withdraw_through_the_page(client: TestClient, session: Session, factory
     provider = factory.department()
     consumer = factory.department()
     resource = conditional_resource(factory, provider)
-    name_id = session.scalars(
-        select(DataItem.id).where(DataItem.resource_id == resource.id, DataItem.name == "姓名")
-    ).one()
     sign_in(client, session, factory.user(Role.dept_user, department=consumer))
-    done = client.post(
-        "/sharing/applications/new",
-        data={
-            "csrf_token": csrf(client),
-            "resource_id": str(resource.id),
-            f"item_{name_id}": "1",
-            "scenario": "场景",
-            "duty_basis": "依据",
-            "purpose": "用途",
-            "period_from": clock.today().isoformat(),
-            "period_until": (clock.today() + dt.timedelta(days=30)).isoformat(),
-        },
-        follow_redirects=False,
-    )
+    done = _apply_for_the_name(client, session, resource, days=30)
     url = done.headers["location"]
     version = session.scalars(select(Application.version)).one()
     r = client.post(

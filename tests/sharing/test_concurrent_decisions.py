@@ -11,16 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from govshare import migrate
 from govshare.audit.models import AuditRecord
 from govshare.db import Database
 from govshare.errors import InvalidTransition
 from govshare.identity.permissions import Role
-from govshare.identity.reference import ensure_reference_data
 from govshare.sharing import applications as service
 from govshare.sharing.models import Application, Grant
-from tests import pg
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 from tests.sharing.application_helpers import apply, parties
 
 TRIALS = int(os.environ.get("GOVSHARE_DECISION_TRIALS", "200"))
@@ -34,18 +32,8 @@ DECISIONS = (
 @pytest.fixture
 def isolated_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A database of its own, because the two transactions must really commit."""
-    if database_url.startswith("postgres"):
-        url = pg.create_database(pg.sibling_url(database_url, "_decisions"))
-    else:
-        url = f"sqlite:///{(tmp_path / 'decisions.db').as_posix()}"
-    db = Database(url)
-    migrate.upgrade(db.engine)
-    with db.session_scope() as s:
-        ensure_reference_data(s)
-    yield db
-    db.dispose()
-    if url.startswith("postgres"):
-        pg.drop_database(url)
+    with own_platform_database(database_url, tmp_path, "decisions") as db:
+        yield db
 
 
 @pytest.mark.article("A20.2")

@@ -10,9 +10,8 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from govshare.calendar.service import ClockView
 from govshare.catalog import change_requests as service
 from govshare.catalog.change_requests import ListScope
 from govshare.catalog.enums import ChangeRequestStatus, ChangeTrigger, ExtensionStatus
@@ -21,6 +20,7 @@ from govshare.catalog.schemas import ResourceFields
 from govshare.deps import SessionDep, require
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
+from govshare.web.api_helpers import ClockRead, StrictInput, read_model
 
 router = APIRouter(prefix="/catalog/change-requests", tags=["目录变更申请"])
 
@@ -29,11 +29,7 @@ Filer = Annotated[Actor, Depends(require(Permission.change_request_file))]
 Decider = Annotated[Actor, Depends(require(Permission.change_request_decide))]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ChangeRequestOpen(_Strict):
+class ChangeRequestOpen(StrictInput):
     resource_id: int = Field(description="已发布的本部门信息资源")
     trigger: ChangeTrigger = Field(
         description="变更原因:law 法律法规调整 / reorganisation 机构改革 / duty 法定职责变化"
@@ -43,56 +39,34 @@ class ChangeRequestOpen(_Strict):
     reason: str = Field("", max_length=4000, description="变更理由")
 
 
-class ProposedUpdate(_Strict):
+class ProposedUpdate(StrictInput):
     proposed: ResourceFields = Field(description="拟变更后的目录内容")
     reason: str | None = Field(None, max_length=4000)
     expected_version: int | None = Field(None, description="乐观锁:编辑时看到的版本号")
 
 
-class FileIn(_Strict):
+class FileIn(StrictInput):
     proposed: ResourceFields | None = Field(None, description="拟变更内容;省略时报送已保存的拟变更内容")
     expected_version: int | None = None
 
 
-class ExtensionRequestIn(_Strict):
+class ExtensionRequestIn(StrictInput):
     days: int = Field(ge=1, le=service.MAX_EXTENSION_DAYS, description="申请延长的工作日数(1–20)")
     reason: str = Field(min_length=1, max_length=4000, description="需要延期的特殊原因")
     expected_version: int | None = None
 
 
-class ExtensionDecisionIn(_Strict):
+class ExtensionDecisionIn(StrictInput):
     decision: Literal["granted", "refused"]
     days: int | None = Field(None, ge=1, le=service.MAX_EXTENSION_DAYS, description="同意延长的工作日数,默认按申请")
     comment: str = Field("", max_length=4000, description="意见(不同意时必填)")
     expected_version: int | None = None
 
 
-class DecisionIn(_Strict):
+class DecisionIn(StrictInput):
     decision: Literal["approved", "rejected"]
     comment: str = Field("", max_length=4000, description="审核意见(不同意时必填)")
     expected_version: int | None = None
-
-
-class ClockRead(BaseModel):
-    due: dt.date
-    provisional: bool = Field(description="期限经过尚未载入节假日安排的年度,按周末推算(暂定)")
-    remaining: int = Field(description="剩余工作日;逾期为负数")
-    overdue: bool
-    done: bool
-    label: str
-
-    @classmethod
-    def of(cls, view: ClockView | None) -> ClockRead | None:
-        if view is None:
-            return None
-        return cls(
-            due=view.due,
-            provisional=view.provisional,
-            remaining=view.remaining,
-            overdue=view.overdue,
-            done=view.done,
-            label=view.label,
-        )
 
 
 class ChangeRequestRead(BaseModel):
@@ -139,40 +113,14 @@ def _read(row: service.ChangeRequestRow) -> ChangeRequestRead:
     cr = row.request
     filing = ClockRead.of(row.filing_clock)
     assert filing is not None
-    return ChangeRequestRead(
-        id=cr.id,
-        resource_id=cr.resource_id,
+    return read_model(
+        ChangeRequestRead,
+        cr,
         resource_code=row.resource.code,
         resource_name=row.resource.name,
-        department_id=cr.department_id,
         department_name=row.department.name,
-        authority_region_id=cr.authority_region_id,
-        trigger=ChangeTrigger(cr.trigger),
-        trigger_date=cr.trigger_date,
-        trigger_description=cr.trigger_description,
-        reason=cr.reason,
-        status=ChangeRequestStatus(cr.status),
-        filing_due=cr.filing_due,
-        filing_due_provisional=cr.filing_due_provisional,
-        filing_due_original=cr.filing_due_original,
         filing_clock=filing,
-        extension_status=ExtensionStatus(cr.extension_status),
-        extension_days=cr.extension_days,
-        extension_reason=cr.extension_reason,
-        extension_comment=cr.extension_comment,
-        extension_decided_at=cr.extension_decided_at,
-        filed_at=cr.filed_at,
-        filed_on=cr.filed_on,
-        filed_late=cr.filed_late,
-        decision_due=cr.decision_due,
-        decision_due_provisional=cr.decision_due_provisional,
         decision_clock=ClockRead.of(row.decision_clock),
-        decided_at=cr.decided_at,
-        decided_on=cr.decided_on,
-        decided_late=cr.decided_late,
-        decision_comment=cr.decision_comment,
-        created_at=cr.created_at,
-        version=cr.version,
     )
 
 

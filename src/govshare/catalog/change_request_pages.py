@@ -24,8 +24,6 @@ from govshare.catalog.change_requests import ListScope
 from govshare.catalog.enums import ChangeRequestStatus, ChangeTrigger, label
 from govshare.catalog.pages import (
     EMPTY_ITEM_ROWS,
-    FormFields,
-    _attempt,
     _blank_item,
     _field_errors,
     _form_of,
@@ -43,8 +41,8 @@ from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.kit.clock import today
 from govshare.web.dashboard import Panel, register_panels
-from govshare.web.forms import int_or_none, required_date
-from govshare.web.templating import redirect, render, templates
+from govshare.web.forms import FormFields, attempt, int_or_none, required_date
+from govshare.web.templating import error_status, redirect, render, render_form, templates
 
 router = APIRouter(prefix="/catalog/change-requests", include_in_schema=False)
 
@@ -53,10 +51,6 @@ Filer = Annotated[Actor, Depends(require(Permission.change_request_file))]
 Decider = Annotated[Actor, Depends(require(Permission.change_request_decide))]
 
 templates.env.filters.setdefault("label", label)
-
-
-def _status(error: DomainError) -> int:
-    return 422 if isinstance(error, ValidationFailed) else error.status
 
 
 # --------------------------------------------------------------------------------------- list
@@ -102,17 +96,10 @@ def _open_page(
         "title": "提出目录变更申请",
         "resource": catalog_service.get_resource(session, actor, resource_id),
         "triggers": list(ChangeTrigger),
-        "form": form or {"trigger": "", "trigger_date": today().isoformat(), "trigger_description": "", "reason": ""},
-        "error": error,
         "filing_days": service.FILING_DAYS,
     }
-    return render(
-        request,
-        "catalog/change_requests/new.html",
-        context,
-        actor=actor,
-        status_code=_status(error) if error else 200,
-    )
+    form = form or {"trigger": "", "trigger_date": today().isoformat(), "trigger_description": "", "reason": ""}
+    return render_form(request, "catalog/change_requests/new.html", context, actor=actor, error=error, form=form)
 
 
 @router.get("/new")
@@ -127,7 +114,7 @@ def open_submit(request: Request, session: SessionDep, actor: Filer, form: FormF
     try:
         if entered["trigger"] not in ChangeTrigger.__members__:
             raise ValidationFailed("请选择变更原因", errors=[FieldError("trigger", "请选择变更原因")])
-        with _attempt(session):
+        with attempt(session):
             cr = service.open_change_request(
                 session,
                 actor,
@@ -163,17 +150,10 @@ def _detail_page(
     context = {
         "title": f"目录变更申请 #{view.request.id}",
         "view": view,
-        "error": error,
-        "which": which,
-        "form": form or {},
         "max_extension_days": service.MAX_EXTENSION_DAYS,
     }
-    return render(
-        request,
-        "catalog/change_requests/detail.html",
-        context,
-        actor=actor,
-        status_code=_status(error) if error else 200,
+    return render_form(
+        request, "catalog/change_requests/detail.html", context, actor=actor, error=error, which=which, form=form
     )
 
 
@@ -185,7 +165,7 @@ def detail(request: Request, session: SessionDep, actor: Reader, change_request_
 @router.post("/{change_request_id:int}/file")
 def file(request: Request, session: SessionDep, actor: Filer, change_request_id: int, form: FormFields) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             cr = service.file_change_request(
                 session, actor, change_request_id, expected_version=int_or_none(form.get("expected_version"))
             )
@@ -203,7 +183,7 @@ def extension(
         days = int_or_none(form.get("days"))
         if days is None:
             raise ValidationFailed("请填写延长的工作日数", errors=[FieldError("days", "应为整数")])
-        with _attempt(session):
+        with attempt(session):
             service.request_extension(
                 session,
                 actor,
@@ -225,7 +205,7 @@ def extension_decision(
     try:
         if form.get("decision") not in ("granted", "refused"):
             raise ValidationFailed("请选择同意或不同意", errors=[FieldError("decision", "请选择")])
-        with _attempt(session):
+        with attempt(session):
             service.decide_extension(
                 session,
                 actor,
@@ -250,7 +230,7 @@ def decision(
     try:
         if form.get("decision") not in ("approved", "rejected"):
             raise ValidationFailed("请选择同意或不同意", errors=[FieldError("decision", "请选择")])
-        with _attempt(session):
+        with attempt(session):
             cr = service.decide_change_request(
                 session,
                 actor,
@@ -304,7 +284,7 @@ def _proposed_page(
         "errors": error.errors if error else [],
         **_vocabularies(),
     }
-    return render(request, "catalog/form.html", context, actor=actor, status_code=_status(error) if error else 200)
+    return render(request, "catalog/form.html", context, actor=actor, status_code=error_status(error))
 
 
 @router.get("/{change_request_id:int}/proposed")
@@ -324,7 +304,7 @@ def proposed_submit(
         )
     try:
         proposed = ResourceFields.model_validate(_payload(values, items))
-        with _attempt(session):
+        with attempt(session):
             service.update_proposed(
                 session,
                 actor,

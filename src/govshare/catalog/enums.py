@@ -186,8 +186,21 @@ _ROWS: tuple[tuple[StrEnum, str], ...] = (
 LABELS: dict[tuple[type[StrEnum], str], str] = {(type(m), m.value): text for m, text in _ROWS}
 VOCABULARIES: dict[str, type[StrEnum]] = {
     cls.__name__: cls
-    for cls in (ShareType, Channel, OpenType, UpdateCycle, FormatClass, SensitivityLevel, DataType, Sensitivity,
-                ResourceStatus, ReviewResult, ChangeTrigger, ChangeRequestStatus, ExtensionStatus)
+    for cls in (
+        ShareType,
+        Channel,
+        OpenType,
+        UpdateCycle,
+        FormatClass,
+        SensitivityLevel,
+        DataType,
+        Sensitivity,
+        ResourceStatus,
+        ReviewResult,
+        ChangeTrigger,
+        ChangeRequestStatus,
+        ExtensionStatus,
+    )
 }
 # For bare strings with no vocabulary named, the vocabulary listed first wins.
 _PLAIN: dict[str, str] = {}

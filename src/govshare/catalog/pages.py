@@ -4,15 +4,13 @@ Routes translate: each reads its input, calls the catalog service (or search) an
 detail page gathers several reads into one view; which buttons it shows comes from
 ``catalog.permissions`` (the same rules the service enforces on the way in).
 
-A page that processes a form runs the service call inside a SAVEPOINT (``_attempt``): a refusal
+A page that processes a form runs the service call inside a SAVEPOINT (``web.forms.attempt``): a refusal
 re-renders the form with the Chinese message while nothing the call may have flushed survives.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -55,7 +53,7 @@ from govshare.identity.models import Department
 from govshare.identity.permissions import Permission, Role
 from govshare.kit.clock import today
 from govshare.web.dashboard import Panel, register_panels
-from govshare.web.forms import int_or_none, pager_base
+from govshare.web.forms import FormFields, attempt, int_or_none, pager_base
 from govshare.web.templating import redirect, render, templates
 
 router = APIRouter(prefix="/catalog", include_in_schema=False)
@@ -109,13 +107,6 @@ templates.env.globals["field_label"] = field_label
 # ---------------------------------------------------------------------------------------------
 # input translation
 
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 _PYDANTIC_MESSAGES = {
     "missing": "必填",
@@ -236,13 +227,6 @@ def _blank_item() -> dict[str, Any]:
         "shareable": True,
         "is_basic": False,
     }
-
-
-@contextmanager
-def _attempt(session: Session) -> Iterator[None]:
-    """Run a service call in a SAVEPOINT, so a refusal caught by the page leaves nothing behind."""
-    with session.begin_nested():
-        yield
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,7 +461,7 @@ def create(request: Request, session: SessionDep, actor: Compiler, form: FormFie
         return _form_page(request, session, actor, values=values, items=items, extra_rows=EMPTY_ITEM_ROWS)
     try:
         data = ResourceCreate.model_validate(_payload(values, items))
-        with _attempt(session):
+        with attempt(session):
             resource = service.create_resource(session, actor, data)
     except ValidationError as exc:
         return _form_page(request, session, actor, values=values, items=items, error=_invalid(_field_errors(exc)))
@@ -523,7 +507,7 @@ def update(request: Request, session: SessionDep, actor: Compiler, resource_id: 
         return again(extra_rows=EMPTY_ITEM_ROWS)
     try:
         data = ResourceUpdate.model_validate(_payload(values, items) | {"expected_version": expected})
-        with _attempt(session):
+        with attempt(session):
             service.update_resource(session, actor, resource_id, data)
     except ValidationError as exc:
         return again(_invalid(_field_errors(exc)))
@@ -570,7 +554,7 @@ def confidentiality_review_submit(
     values = {k: form.get(k, "").strip() for k in ("reviewer_name", "reviewed_on", "result", "note")}
     try:
         data = ConfidentialityReviewIn.model_validate(values)
-        with _attempt(session):
+        with attempt(session):
             service.record_confidentiality_review(session, actor, resource_id, data)
     except ValidationError as exc:
         return _review_page(request, actor, resource, values, _invalid(_field_errors(exc)))
@@ -586,7 +570,7 @@ def confidentiality_review_submit(
 @router.post("/{resource_id:int}/submit")
 def submit(request: Request, session: SessionDep, actor: Compiler, resource_id: int, form: FormFields) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             service.submit(session, actor, resource_id, expected_version=int_or_none(form.get("expected_version")))
     except (ValidationFailed, Conflict) as exc:
         return redirect(f"/catalog/{resource_id}", exc.detail, "error")
@@ -602,7 +586,7 @@ def decision(request: Request, session: SessionDep, actor: Reviewer, resource_id
             comment=comment,
             expected_version=int_or_none(form.get("expected_version")),
         )
-        with _attempt(session):
+        with attempt(session):
             resource = service.decide(session, actor, resource_id, data)
     except ValidationError:
         return _render_detail(
@@ -628,7 +612,7 @@ def decision(request: Request, session: SessionDep, actor: Reviewer, resource_id
 @router.post("/{resource_id:int}/withdraw")
 def withdraw(request: Request, session: SessionDep, actor: Reviewer, resource_id: int, form: FormFields) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             service.withdraw(
                 session,
                 actor,

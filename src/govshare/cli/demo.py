@@ -91,9 +91,15 @@ def demo(
         echo=typer.echo,
     )
     _print_accounts()
-    from govshare.demo.consumer_seed import print_credentials
+    from govshare.demo.consumer_seed import print_credentials, table_grant_example
 
-    print_credentials(typer.echo, f"http://{host}:{port}")
+    db = Database(url)
+    try:
+        with db.session_scope() as session:
+            example = table_grant_example(session)
+    finally:
+        db.dispose()
+    print_credentials(typer.echo, f"http://{host}:{port}", example)
     if not serve:
         return
     import uvicorn

@@ -4,6 +4,10 @@ The app key and secret are fixed (like the demo's TOTP secrets) so that they can
 every demo start, from the data alone, and stay valid after the demo database is rebuilt. The
 system is bound to every active grant 市民政局 holds (``sharing_seed`` makes them); if there is
 none, it gets one grant of its own on the 人口基本信息 resource.
+
+Among those grants is one on 人口基本信息(库表) (``population_table``): the 库表 edition that the
+exchange seed mounts on the demo's SQLite provider database and syncs into the base, so the printed
+first call reads real rows — 公民身份号码 and 姓名 masked, 性别, 出生日期 and 人员状态 as they are.
 """
 
 from __future__ import annotations
@@ -74,14 +78,40 @@ def seed_consumer(
     return system
 
 
-def print_credentials(echo: Callable[[str], None], base_url: str) -> None:
-    """The demo system's credentials and a first call, for the start banner."""
+TABLE_RESOURCE_NAME = "人口基本信息(库表)"  # data.py's ``population_table``
+
+
+def table_grant_example(session: Session) -> tuple[str, int] | None:
+    """(resource code, grant id) of the demo system's active grant on the 库表 population resource,
+    for the printed first call; None when the demo has no such grant."""
+    found = session.execute(
+        select(Resource.code, Grant.id)
+        .join(Grant, Grant.resource_id == Resource.id)
+        .join(GrantSystem, GrantSystem.grant_id == Grant.id)
+        .join(ConsumerSystem, ConsumerSystem.id == GrantSystem.consumer_system_id)
+        .where(
+            Resource.name == TABLE_RESOURCE_NAME,
+            Grant.status == GrantStatus.active,
+            ConsumerSystem.app_key == DEMO_APP_KEY,
+        )
+        .order_by(Grant.id)
+    ).first()
+    return (str(found[0]), int(found[1])) if found is not None else None
+
+
+def print_credentials(echo: Callable[[str], None], base_url: str, example: tuple[str, int] | None = None) -> None:
+    """The demo system's credentials and a first call, for the start banner; ``example`` is
+    ``table_grant_example``'s (resource code, grant id), whose rows are in the base."""
     echo(f"\n应用系统(市民政局 · {DEMO_SYSTEM_NAME})调用共享数据接口的演示凭据:")
     echo(f"  App Key:{DEMO_APP_KEY}")
     echo(f"  Secret: {DEMO_SECRET}")
     echo("  用法(签名规则见 README“共享数据接口”):")
     echo("    from govshare.sharing.client import ConsumerClient")
     echo(f'    c = ConsumerClient("{base_url}", "{DEMO_APP_KEY}", "{DEMO_SECRET}")')
-    echo('    c.rows("<信息资源代码>", grant_id=<授权编号>, limit=10)')
+    if example is not None:
+        code, grant_id = example
+        echo(f'    c.rows("{code}", grant_id={grant_id}, limit=10)   # {TABLE_RESOURCE_NAME},身份证号与姓名已脱敏')
+    else:
+        echo('    c.rows("<信息资源代码>", grant_id=<授权编号>, limit=10)')
     echo("  该系统已绑定市民政局的有效授权;资源代码与授权编号见“授权”页面(以 civil_admin 登录),")
     echo("  应用系统的登记、换密钥与停用见“应用系统”页面。")

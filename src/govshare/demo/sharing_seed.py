@@ -65,6 +65,17 @@ SPECS: tuple[ApplicationSpec, ...] = (
         reason="出生日期、户籍地址超出身份核对所需,可通过户籍人口信息另行申请",
         coordination="open",
     ),
+    ApplicationSpec(  # the demo consumer system reads this one: the 库表 edition is synced into the base
+        "population_table",
+        "civil",
+        ("公民身份号码", "姓名", "性别", "出生日期", "人员状态"),
+        "低保申请家庭成员身份与人员状态批量比对",
+        "《社会救助暂行办法》第十一条、《甘肃省最低生活保障条例》",
+        "批量比对低保在册人员的身份信息和人员状态(死亡、迁出)",
+        5,
+        outcome="approved",
+        decided_after=2,
+    ),
     ApplicationSpec(
         "household",
         "civil",

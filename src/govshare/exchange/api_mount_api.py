@@ -22,6 +22,7 @@ from govshare.exchange import api_mounts as service
 from govshare.exchange.models import Mount, SyncRun
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
+from govshare.web.api_helpers import read_model
 
 router = APIRouter(prefix="/exchange/api-mounts", tags=["接口共享"])
 Reader = Annotated[Actor, Depends(require(Permission.catalog_read))]
@@ -162,15 +163,7 @@ class ApiCallIn(BaseModel):
 
 
 def _stats(stats: service.ProbeStats) -> ProbeStatsRead:
-    return ProbeStatsRead(
-        count=stats.count,
-        availability_pct=stats.availability_pct,
-        p50_latency_ms=stats.p50_latency_ms,
-        last_probe_at=stats.last_probe_at,
-        last_ok=stats.last_ok,
-        last_error=stats.last_error,
-        last_error_at=stats.last_error_at,
-    )
+    return read_model(ProbeStatsRead, stats)
 
 
 def _read(view: service.ApiMountView) -> ApiMountRead:

@@ -7,8 +7,6 @@ memory. Downloads link to the JSON route, which streams (a GET needs no CSRF tok
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
@@ -21,26 +19,12 @@ from govshare.exchange import files
 from govshare.exchange.file_models import FILE_SOURCE_LABELS
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
+from govshare.web.forms import FormFields, attempt
 from govshare.web.templating import redirect, render
 
 router = APIRouter(prefix="/exchange", include_in_schema=False)
 Provider = Annotated[Actor, Depends(require(Permission.exchange_mount))]
 TEMPLATE = "exchange/files.html"
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(_form_fields)]
-
-
-@contextmanager
-def _attempt(session: Session) -> Iterator[None]:
-    """A SAVEPOINT: a refusal shown on the page leaves nothing the call flushed."""
-    with session.begin_nested():
-        yield
 
 
 def _page(
@@ -78,10 +62,6 @@ def _page(
     return render(request, TEMPLATE, context, actor=actor, status_code=status_code)
 
 
-def _status(error: DomainError) -> int:
-    return error.status if error.status >= 400 else 422
-
-
 @router.get("/resources/{resource_id:int}/files")
 def files_page(request: Request, session: SessionDep, actor: Provider, resource_id: int) -> Response:
     return _page(request, session, actor, resource_id)
@@ -107,7 +87,7 @@ def upload(
             on_ready=session.commit,  # copying a large spooled file must not hold the SQLite write lock
         )
     except (ValidationFailed, files.FilePullFailed) as exc:
-        return _page(request, session, actor, resource_id, error=exc, status_code=_status(exc))
+        return _page(request, session, actor, resource_id, error=exc, status_code=exc.status)
     finally:
         file.file.close()
     v = added.version
@@ -137,7 +117,7 @@ def save_source(request: Request, session: SessionDep, actor: Provider, resource
     view = files.overview(session, actor, resource_id=resource_id)
     data = _source_form(form, view.items)
     try:
-        with _attempt(session):
+        with attempt(session):
             files.mount_file(session, actor, resource_id=resource_id, form=data)
     except ValidationFailed as exc:
         values = {**data.__dict__, "mapping": data.mapping or {}}
@@ -148,8 +128,8 @@ def save_source(request: Request, session: SessionDep, actor: Provider, resource
 @router.post("/resources/{resource_id:int}/file-source/run")
 def run_now(request: Request, session: SessionDep, actor: Provider, resource_id: int) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             run = files.request_pull(session, actor, resource_id=resource_id)
     except DomainError as exc:
-        return _page(request, session, actor, resource_id, error=exc, status_code=_status(exc))
+        return _page(request, session, actor, resource_id, error=exc, status_code=exc.status)
     return redirect(f"/exchange/resources/{resource_id}/files", f"已排队立即拉取(运行 #{run.id}),稍后刷新查看结果。")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govshare.db import Base
@@ -31,6 +31,10 @@ class Mount(Base):
     key_column: Mapped[str] = mapped_column(String(128), default="")
     mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # str(data_item_id) -> source column
     test_table: Mapped[str] = mapped_column(String(128), default="")
+    # Incremental mounts: a full staging-swap refresh every this many days (0 = never), which removes
+    # rows deleted at the source; ``full_refresh_pending`` forces one at the next run (source edited).
+    full_refresh_days: Mapped[int] = mapped_column(Integer, default=7)
+    full_refresh_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
@@ -60,6 +64,8 @@ class SyncRun(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")  # Chinese, for people
     progress: Mapped[int] = mapped_column(BigInteger, default=0)  # rows read so far
+    # how a sync ran: full | incremental | full_initial | full_periodic | full_source_changed ("" for probes)
+    mode: Mapped[str] = mapped_column(String(24), default="")
     # the quality summary of the rows this run read (A25.1): exchange.quality's figures as JSON
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
@@ -74,6 +80,7 @@ class BaseTable(Base):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), unique=True)
     table_name: Mapped[str] = mapped_column(String(64))
     last_good_sync_at: Mapped[dt.datetime | None] = mapped_column()
+    last_full_refresh_at: Mapped[dt.datetime | None] = mapped_column()  # the last full staging-swap load
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     watermark: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{column, item_id, name, type}]

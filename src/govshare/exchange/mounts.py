@@ -2,10 +2,11 @@
 
 Creating goes through ``runs.mount_table`` (which splits and encrypts the password); editing keeps
 the stored secret unless a new one is typed, and the audit trail records only *that* a secret was
-replaced. Reads start from ``repository.readable`` (a mount another department cannot see is 404);
-changes need the provider's own data administrator (``compiles_for``; a monitor gets 403).
-A 测试连接 runs the channel's probe in the request and records it as a finished probe run, so it
-shows in the run list like the scheduled ones.
+replaced; an edit of the source (address, table, mapping, watermark or key) makes the next run
+of an incremental mount a full refresh. Reads start from ``repository.readable`` (a mount another
+department cannot see is 404); changes need the provider's own data administrator
+(``compiles_for``; a monitor gets 403). A 测试连接 runs the channel's probe in the request and
+records it as a finished probe run, so it shows in the run list like the scheduled ones.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def mount_read(mount: Mount, resource: Resource) -> MountRead:
         key_column=mount.key_column,
         test_url=str(config.get("test_url", "")),
         test_table=mount.test_table,
+        full_refresh_days=mount.full_refresh_days,
+        full_refresh_pending=mount.full_refresh_pending,
         has_password=bool(secret.get("password") or secret.get("credential")),
         has_test_password=bool(secret.get("test_password")),
         created_at=mount.created_at,
@@ -122,7 +125,13 @@ def create_table_mount(session: Session, actor: Actor, data: TableMountCreate) -
         key_column=data.key_column.strip(),
         test_url=test_url,
         test_table=data.test_table.strip(),
+        full_refresh_days=data.full_refresh_days,
     )
+
+
+# Settings whose change means the base may hold rows the source no longer has (or a different
+# source's): the next run of an incremental mount loads in full.
+SOURCE_SETTINGS = ("url", "table", "mapping", "watermark_column", "key_column")
 
 
 def _settings_of(mount: Mount) -> dict[str, Any]:
@@ -137,6 +146,7 @@ def _settings_of(mount: Mount) -> dict[str, Any]:
         "key_column": mount.key_column,
         "test_url": str(config.get("test_url", "")),
         "test_table": mount.test_table,
+        "full_refresh_days": mount.full_refresh_days,
     }
 
 
@@ -155,13 +165,14 @@ def update_table_mount(session: Session, actor: Actor, mount_id: int, data: Tabl
         if data.mapping is not None
         else {int(k): v for k, v in before["mapping"].items()}
     )
-    settings = {
+    settings: dict[str, Any] = {
         "table": (data.table if data.table is not None else before["table"]).strip(),
         "sync_mode": data.sync_mode if data.sync_mode is not None else mount.sync_mode,
         "watermark_column": (
             data.watermark_column if data.watermark_column is not None else mount.watermark_column
         ).strip(),
         "key_column": (data.key_column if data.key_column is not None else mount.key_column).strip(),
+        "full_refresh_days": data.full_refresh_days if data.full_refresh_days is not None else mount.full_refresh_days,
     }
     item_resource = run_repo.resource_with_items(session, resource.id)
     assert item_resource is not None
@@ -188,6 +199,7 @@ def update_table_mount(session: Session, actor: Actor, mount_id: int, data: Tabl
     mount.sync_mode = settings["sync_mode"]
     mount.watermark_column = settings["watermark_column"]
     mount.key_column = settings["key_column"]
+    mount.full_refresh_days = settings["full_refresh_days"]
     mount.test_table = (data.test_table if data.test_table is not None else mount.test_table).strip()
     if replaced:
         mount.secret_encrypted = _encrypt(secret)
@@ -202,6 +214,11 @@ def update_table_mount(session: Session, actor: Actor, mount_id: int, data: Tabl
     session.flush()
     after = _settings_of(mount)
     changed = {k for k in after if after[k] != before[k]}
+    if changed & set(SOURCE_SETTINGS) and not mount.full_refresh_pending:
+        mount.full_refresh_pending = True  # the next run loads in full (see runs.full_refresh_reason)
+        after["full_refresh_pending"] = True
+        before["full_refresh_pending"] = False
+        changed.add("full_refresh_pending")
     if changed:
         audit.record(
             session,

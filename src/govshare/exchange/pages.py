@@ -12,8 +12,6 @@ asks for its figures with the request's own session (the one the resource was lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -32,8 +30,8 @@ from govshare.identity import service as identity_service
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.web.dashboard import Panel, register_panels
-from govshare.web.forms import int_or_none, pager_base
-from govshare.web.templating import redirect, render, templates
+from govshare.web.forms import FormFields, attempt, int_or_none, pager_base
+from govshare.web.templating import error_status, redirect, render, templates
 
 router = APIRouter(prefix="/exchange", include_in_schema=False)
 
@@ -56,6 +54,7 @@ FIELD_LABELS = {
     "test_url": "测试账号地址",
     "test_password": "测试账号密码",
     "test_table": "测试表",
+    "full_refresh_days": "定期全量刷新间隔",
     "channel": "共享方式",
     "kind": "运行类型",
 }
@@ -69,6 +68,13 @@ RUN_STATUS_LABELS = {
 RUN_KIND_LABELS = {"sync": "同步", "probe": "检测"}
 TRIGGER_LABELS = {"schedule": "定时", "manual": "手动"}
 SYNC_MODE_LABELS = {"full": "全量", "incremental": "增量"}
+RUN_MODE_LABELS = {
+    "full": "全量",
+    "incremental": "增量",
+    "full_initial": "全量(首次)",
+    "full_periodic": "全量刷新(定期)",
+    "full_source_changed": "全量刷新(源已修改)",
+}
 MOUNT_STATUS_LABELS = {"active": "启用", "paused": "已暂停"}
 CHANNEL_LABELS = {"table": "库表交换", "api": "接口对接", "file": "文件共享"}
 
@@ -123,6 +129,7 @@ templates.env.globals["EXCHANGE_LABELS"] = {
     "run_kind": RUN_KIND_LABELS,
     "trigger": TRIGGER_LABELS,
     "sync_mode": SYNC_MODE_LABELS,
+    "run_mode": RUN_MODE_LABELS,
     "mount_status": MOUNT_STATUS_LABELS,
     "channel": CHANNEL_LABELS,
 }
@@ -130,20 +137,6 @@ templates.env.globals["EXCHANGE_LABELS"] = {
 
 # ---------------------------------------------------------------------------------------------
 # input translation
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(_form_fields)]
-
-
-@contextmanager
-def _attempt(session: Session) -> Iterator[None]:
-    with session.begin_nested():
-        yield
 
 
 def _pydantic_errors(exc: ValidationError) -> ValidationFailed:
@@ -164,6 +157,7 @@ def _mount_form(form: dict[str, str], item_ids: list[int]) -> dict[str, Any]:
         for name in ("url", "table", "sync_mode", "watermark_column", "key_column", "test_url", "test_table")
     }
     values["sync_mode"] = values["sync_mode"] or "full"
+    values["full_refresh_days"] = form.get("full_refresh_days", "").strip() or "7"
     values["mapping"] = {i: form.get(f"map-{i}", "").strip() for i in item_ids}
     return values
 
@@ -198,8 +192,7 @@ def _form_page(
         "errors": error.errors if error else [],
         "field_labels": FIELD_LABELS,
     }
-    status_code = 200 if error is None else (422 if isinstance(error, ValidationFailed) else 409)
-    return render(request, "exchange/mount_form.html", context, actor=actor, status_code=status_code)
+    return render(request, "exchange/mount_form.html", context, actor=actor, status_code=error_status(error))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,6 +238,7 @@ def new_form(request: Request, session: SessionDep, actor: Provider, resource_id
         "key_column": "",
         "test_url": "",
         "test_table": "",
+        "full_refresh_days": 7,
         "mapping": {item.id: "" for item in resource.items},
     }
     return _form_page(request, actor, resource, values)
@@ -264,7 +258,7 @@ def create(request: Request, session: SessionDep, actor: Provider, form: FormFie
                 "test_password": form.get("test_password", ""),
             }
         )
-        with _attempt(session):
+        with attempt(session):
             mount = mounts.create_table_mount(session, actor, data)
     except ValidationError as exc:
         return _form_page(request, actor, resource, values, error=_pydantic_errors(exc))
@@ -280,7 +274,16 @@ def edit_form(request: Request, session: SessionDep, actor: Provider, mount_id: 
     read = mounts.mount_read(*mounts.get_mount(session, actor, mount_id))
     resource = catalog_service.get_resource(session, actor, read.resource_id)
     values = read.model_dump(
-        include={"url", "table", "sync_mode", "watermark_column", "key_column", "test_url", "test_table"}
+        include={
+            "url",
+            "table",
+            "sync_mode",
+            "watermark_column",
+            "key_column",
+            "test_url",
+            "test_table",
+            "full_refresh_days",
+        }
     )
     values["mapping"] = {item.id: read.mapping.get(item.id, "") for item in resource.items}
     return _form_page(
@@ -325,7 +328,7 @@ def update(request: Request, session: SessionDep, actor: Provider, mount_id: int
                 "expected_version": expected,
             }
         )
-        with _attempt(session):
+        with attempt(session):
             mounts.update_table_mount(session, actor, mount_id, data)
     except ValidationError as exc:
         return again(_pydantic_errors(exc))
@@ -357,28 +360,23 @@ def mount_detail(request: Request, session: SessionDep, actor: Viewer, mount_id:
     return render(request, "exchange/mount_detail.html", context, actor=actor)
 
 
-@router.post("/mounts/{mount_id:int}/pause")
-def pause(request: Request, session: SessionDep, actor: Provider, mount_id: int, form: FormFields) -> Response:
+def _set_status(session: Session, actor: Actor, mount_id: int, form: dict[str, str], to: str, done: str) -> Response:
     try:
-        with _attempt(session):
-            mounts.set_status(
-                session, actor, mount_id, "paused", expected_version=int_or_none(form.get("expected_version"))
-            )
+        with attempt(session):
+            mounts.set_status(session, actor, mount_id, to, expected_version=int_or_none(form.get("expected_version")))
     except Conflict as exc:
         return redirect(f"/exchange/mounts/{mount_id}", exc.detail, "error")
-    return redirect(f"/exchange/mounts/{mount_id}", "已暂停挂载:不再定时同步与检测,排队中的作业已取消。")
+    return redirect(f"/exchange/mounts/{mount_id}", done)
+
+
+@router.post("/mounts/{mount_id:int}/pause")
+def pause(request: Request, session: SessionDep, actor: Provider, mount_id: int, form: FormFields) -> Response:
+    return _set_status(session, actor, mount_id, form, "paused", "已暂停挂载:不再定时同步与检测,排队中的作业已取消。")
 
 
 @router.post("/mounts/{mount_id:int}/resume")
 def resume(request: Request, session: SessionDep, actor: Provider, mount_id: int, form: FormFields) -> Response:
-    try:
-        with _attempt(session):
-            mounts.set_status(
-                session, actor, mount_id, "active", expected_version=int_or_none(form.get("expected_version"))
-            )
-    except Conflict as exc:
-        return redirect(f"/exchange/mounts/{mount_id}", exc.detail, "error")
-    return redirect(f"/exchange/mounts/{mount_id}", "已恢复挂载,作业进程将按更新周期同步。")
+    return _set_status(session, actor, mount_id, form, "active", "已恢复挂载,作业进程将按更新周期同步。")
 
 
 @router.post("/mounts/{mount_id:int}/probe")
@@ -393,7 +391,7 @@ def probe(request: Request, session: SessionDep, actor: Provider, mount_id: int)
 def start_run(request: Request, session: SessionDep, actor: Provider, mount_id: int, form: FormFields) -> Response:
     kind = form.get("kind", "sync")
     try:
-        with _attempt(session):
+        with attempt(session):
             run = mounts.request_run(session, actor, mount_id, kind)
     except (ValidationFailed, Conflict) as exc:
         return redirect(f"/exchange/mounts/{mount_id}", exc.detail, "error")

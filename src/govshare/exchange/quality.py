@@ -18,7 +18,9 @@ labels and sentences — on the run row for the provider's and the bureau's page
   is reached are counted as ``untracked`` and the summary says the check was partial; repeats of the
   keys already held are still found. Two different keys share a hash with probability about n²/2⁶⁵
   (≈3×10⁻⁸ at a million keys), which would report one false duplicate. String hashes are salted per
-  process, so tallies merge within one process (a run's batches), not across processes.
+  process, so tallies merge within one process (a run's batches), not across processes. With
+  ``track_keys=False`` (a full sync, whose staging table's unique index enforces uniqueness) no
+  hashes are kept: present and missing keys are counted, duplicates are not.
 - Examples of invalid values (up to three per item, cut to 50 characters) are kept only for items of
   no sensitivity, so no personal value lands in a run record.
 
@@ -508,7 +510,12 @@ class QualityTally:
         rules: QualityRules | None = None,
         today: dt.date | None = None,
         max_keys: int = DEFAULT_MAX_KEYS,
+        track_keys: bool = True,
     ) -> None:
+        """``track_keys=False``: count the key's present and missing rows but keep no key hashes, for a
+        load whose target enforces uniqueness itself (a full sync builds a unique index before its swap
+        and fails on a duplicate, so every completed run has unique keys); memory stays independent of
+        the number of rows. Duplicates are then not counted here."""
         self.items = [ItemTally(spec) for spec in items]
         names = [spec.name for spec in items]
         unknown = [name for name in key if name not in names]
@@ -519,6 +526,7 @@ class QualityTally:
         self.rules = rules or QualityRules()
         self.today = today or clock.today()
         self.max_keys = max_keys
+        self.track_keys = track_keys
         self.rows = 0
         self.key_rows = 0
         self.key_missing = 0
@@ -586,6 +594,11 @@ class QualityTally:
 
     def _add_keys(self, columns: list[Sequence[Any]]) -> None:
         total = len(columns[0])
+        if not self.track_keys and len(columns) == 1:  # counted in C, no list of keys built
+            missing = columns[0].count(None) + columns[0].count("")
+            self.key_missing += missing
+            self.key_rows += total - missing
+            return
         present: list[bool] | None = None
         for column in columns:
             if None in column or "" in column:
@@ -595,6 +608,8 @@ class QualityTally:
         keys = list(compress(keys, present)) if present is not None else list(keys)
         self.key_missing += total - len(keys)
         self.key_rows += len(keys)
+        if not self.track_keys:
+            return
         seen = self._seen
         if len(seen) + len(keys) <= self.max_keys:
             before = len(seen)
@@ -611,7 +626,11 @@ class QualityTally:
 
     def merge(self, other: QualityTally) -> QualityTally:
         """Add another tally of the same items and key (another batch of the same run) into this one."""
-        if [t.spec for t in other.items] != [t.spec for t in self.items] or other.key != self.key:
+        if (
+            [t.spec for t in other.items] != [t.spec for t in self.items]
+            or other.key != self.key
+            or other.track_keys != self.track_keys
+        ):
             raise ValueError("tallies of different items or keys cannot be merged")
         self.rows += other.rows
         for mine, theirs in zip(self.items, other.items, strict=True):

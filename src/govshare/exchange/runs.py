@@ -28,6 +28,8 @@ from govshare.identity.actor import Actor
 from govshare.kit import clock, crypto
 
 SYNC_MODES = ("full", "incremental")
+DEFAULT_FULL_REFRESH_DAYS = 7
+MAX_FULL_REFRESH_DAYS = 366
 
 
 def _encrypt(secret: dict[str, str]) -> str:
@@ -55,6 +57,7 @@ def mount_table(
     key_column: str = "",
     test_url: str = "",
     test_table: str = "",
+    full_refresh_days: int = DEFAULT_FULL_REFRESH_DAYS,
 ) -> Mount:
     """Mount a provider table behind a resource (A24.2); only the provider's compilers may.
 
@@ -73,6 +76,7 @@ def mount_table(
         sync_mode=sync_mode,
         watermark_column=watermark_column,
         key_column=key_column,
+        full_refresh_days=full_refresh_days,
     )
     items = {item.id: item for item in resource.items}
     stored_url, password = split_secret(url)
@@ -90,6 +94,7 @@ def mount_table(
         key_column=key_column,
         mapping={str(k): v for k, v in mapping.items()},
         test_table=test_table,
+        full_refresh_days=full_refresh_days,
         created_by_id=actor.user_id,
     )
     session.add(mount)
@@ -109,7 +114,13 @@ def mount_table(
         Action.mount_created,
         object_type="mount",
         object_id=mount.id,
-        after={"resource_id": resource.id, "channel": "table", "table": table, "sync_mode": sync_mode},
+        after={
+            "resource_id": resource.id,
+            "channel": "table",
+            "table": table,
+            "sync_mode": sync_mode,
+            "full_refresh_days": full_refresh_days,
+        },
     )
     return mount
 
@@ -122,6 +133,7 @@ def validate_table_mount(
     sync_mode: str,
     watermark_column: str,
     key_column: str,
+    full_refresh_days: int = DEFAULT_FULL_REFRESH_DAYS,
 ) -> None:
     """The rules of a table mount's configuration, for creating and for editing one (A24.2)."""
     items = {item.id: item for item in resource.items}
@@ -147,8 +159,35 @@ def validate_table_mount(
         errors.append(FieldError("key_column", "增量同步须填写键字段"))
     if key_column and key_column not in mapping.values():
         errors.append(FieldError("key_column", "键字段须是已映射的源字段"))
+    if not 0 <= full_refresh_days <= MAX_FULL_REFRESH_DAYS:
+        errors.append(
+            FieldError("full_refresh_days", f"定期全量刷新间隔须为 0 至 {MAX_FULL_REFRESH_DAYS} 天(0 表示不定期刷新)")
+        )
     if errors:
         raise ValidationFailed("挂载配置有误", errors=errors)
+
+
+def full_refresh_reason(mount: Mount, record: BaseTable | None, at: dt.datetime) -> str:
+    """Why an incremental mount's next sync must load in full (``MountSpec.full_refresh``), or "".
+
+    "source_changed" when its address, table, mapping, watermark or key was edited since its last full
+    load; "periodic" when that load is older than ``full_refresh_days`` (0 = never). A mount with
+    nothing loaded yet gets "" here: the channel loads it in full anyway (``full_initial``).
+    """
+    if mount.channel != "table" or mount.sync_mode != "incremental":
+        return ""
+    if mount.full_refresh_pending:
+        return "source_changed"
+    if record is None or record.last_good_sync_at is None or mount.full_refresh_days <= 0:
+        return ""
+    last = record.last_full_refresh_at
+    if last is None or at - _naive(last) >= dt.timedelta(days=mount.full_refresh_days):
+        return "periodic"
+    return ""
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def mount_spec(session: Session, mount: Mount) -> MountSpec:
@@ -180,6 +219,7 @@ def mount_spec(session: Session, mount: Mount) -> MountSpec:
         watermark_column=mount.watermark_column,
         key_column=mount.key_column,
         test_table=mount.test_table,
+        full_refresh=full_refresh_reason(mount, repository.base_table(session, mount.resource_id), _naive(clock.now())),
     )
 
 

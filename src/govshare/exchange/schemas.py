@@ -26,6 +26,9 @@ class _TableMountFields(BaseModel):
     key_column: str = Field("", max_length=128, description="键字段(已映射的源字段,增量同步按它更新)")
     test_url: str = Field("", max_length=1000, description="测试账号的地址(不含密码);空则用正式地址")
     test_table: str = Field("", max_length=128, description="测试表;空则用源表")
+    full_refresh_days: int = Field(
+        7, description="增量同步的定期全量刷新间隔(天),清除源端已删除的行;0 表示不定期刷新,最多 366"
+    )
 
 
 class TableMountCreate(_TableMountFields):
@@ -45,6 +48,7 @@ class TableMountUpdate(BaseModel):
     key_column: str | None = Field(None, max_length=128)
     test_url: str | None = Field(None, max_length=1000)
     test_table: str | None = Field(None, max_length=128)
+    full_refresh_days: int | None = Field(None, description="定期全量刷新间隔(天),0 表示不定期刷新")
     password: str | None = Field(None, max_length=512, description="新密码;不填则保留原密码")
     test_password: str | None = Field(None, max_length=512, description="新测试账号密码;不填则保留")
     status: Literal["active", "paused"] | None = Field(None, description="active 恢复,paused 暂停")
@@ -67,6 +71,8 @@ class MountRead(BaseModel):
     key_column: str
     test_url: str
     test_table: str
+    full_refresh_days: int = Field(description="增量同步的定期全量刷新间隔(天),0 表示不定期刷新")
+    full_refresh_pending: bool = Field(description="源已修改,下次同步将全量刷新")
     has_password: bool
     has_test_password: bool
     created_at: dt.datetime
@@ -91,6 +97,10 @@ class RunRead(BaseModel):
     latency_ms: int | None
     error: str
     progress: int
+    mode: str = Field(
+        description="同步方式:full 全量,incremental 增量,full_initial 首次全量,"
+        "full_periodic 定期全量刷新,full_source_changed 源变更后全量刷新;检测为空"
+    )
     quality: dict[str, Any]
     created_at: dt.datetime
 

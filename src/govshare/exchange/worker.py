@@ -8,6 +8,11 @@ a killed worker's run is taken over once its lease expires (a full sync restarts
 incremental one from its committed watermark). A failed run is retried with exponential backoff
 up to ``MAX_ATTEMPTS``; each success queues the next sync from the resource's 更新周期.
 
+An incremental mount loads in full (a staging swap that also drops rows deleted at the source) when
+its last full load is older than the mount's ``full_refresh_days`` or its source was edited
+(``runs.full_refresh_reason``); the run's ``mode`` says which (全量刷新(定期) …), and
+``BaseTable.last_full_refresh_at`` records when it began.
+
 The loop also runs the registered ``PERIODIC_TASKS`` (grant expiry, deadline reminders …), each at
 most once per interval across all workers. ``govshare serve`` runs the loop in a thread of its own
 (``BackgroundWorker``) when ``runs_in_process`` says so: by default on SQLite only.
@@ -34,7 +39,7 @@ from govshare.db import Database, is_postgres
 from govshare.exchange import base
 from govshare.exchange import run_repository as repository
 from govshare.exchange.channels import ProgressCallback, RunEnv, SyncFailed, get_channel
-from govshare.exchange.models import SyncRun
+from govshare.exchange.models import Mount, SyncRun
 from govshare.exchange.runs import mount_spec, queue_run
 from govshare.identity.actor import Actor
 from govshare.kit import clock
@@ -149,10 +154,13 @@ def execute(
         assert resource is not None
         spec = mount_spec(s, mount)
         kind, attempt, update_cycle = run.kind, run.attempt, resource.update_cycle
+        mount_version = mount.version
+    started_at = clock.now()
     log.info("执行运行 #%s(%s,挂载 %s,作业进程 %s)", run_id, kind, spec.mount_id, owner)
     engine = base_engine or base.base_engine()
     started = time.perf_counter()
     values: dict[str, object] = {}
+    full_load = False
     with _Lease(db, run_id, owner, lease_seconds) as lease:
 
         def on_progress(rows: int, nbytes: int) -> None:
@@ -172,11 +180,15 @@ def execute(
                 result = channel.sync(spec, RunEnv(base=engine, progress=on_progress, db=db))
                 values = {"status": "succeeded", "rows": result.rows, "bytes": result.bytes, "progress": result.rows}
                 values["quality"] = result.quality
+                values["mode"] = result.mode
+                full_load = result.full
         except SyncFailed as exc:
             values = {"status": "failed", "error": exc.detail}
         except Exception:
             log.exception("同步运行出错 run=%s", run_id)
             values = {"status": "failed", "error": "同步时发生内部错误,请联系系统管理员"}
+        if kind == "sync" and values["status"] == "failed" and spec.full_refresh:
+            values["mode"] = f"full_{spec.full_refresh}"  # the refresh it attempted; tried again next run
     finished = clock.now()
     values["finished_at"] = finished
     values["duration_ms"] = int((time.perf_counter() - started) * 1000)
@@ -191,6 +203,8 @@ def execute(
         if state is not None:
             _record_base(s, spec.resource_id, finished, state, values.get("quality"))
         current = repository.mount(s, spec.mount_id)
+        if full_load:
+            _record_full_refresh(s, spec.resource_id, started_at, current, mount_version)
         if current is None or current.status != "active":
             pass  # paused while it ran: nothing more is scheduled until it is resumed
         elif values["status"] == "failed" and kind == "sync" and attempt < MAX_ATTEMPTS:
@@ -212,6 +226,18 @@ def _record_base(
     record.watermark = {"value": base.encode_watermark(state.watermark)}
     if isinstance(quality, dict) and quality:
         record.quality = quality  # of the last good sync (A25.1)
+
+
+def _record_full_refresh(
+    session: Session, resource_id: int, started_at: dt.datetime, mount: Mount | None, version: int
+) -> None:
+    """A full load replaced the base table: the next scheduled full refresh counts from when it began
+    reading, and a pending "source changed" refresh is done — unless the mount was edited meanwhile."""
+    record = repository.base_table(session, resource_id)
+    if record is not None:
+        record.last_full_refresh_at = started_at
+    if mount is not None and mount.version == version and mount.full_refresh_pending:
+        mount.full_refresh_pending = False
 
 
 def run_once(db: Database, owner: str, *, lease_seconds: int = 60, base_engine: Engine | None = None) -> int | None:

@@ -14,14 +14,13 @@ from govshare.identity.permissions import Permission
 from govshare.sharing import applications as service
 from govshare.sharing import coordination as coordination_service
 from govshare.sharing.applications import ItemDecision, ItemRequest, ListScope
-from govshare.sharing.enums import ApplicationStatus, CoordinationStatus, Masking
+from govshare.sharing.enums import ApplicationStatus, CoordinationStatus
 from govshare.sharing.models import Application, Coordination
 from govshare.sharing.schemas import (
     ApplicationCreate,
     ApplicationDetail,
     ApplicationItemRead,
     ApplicationRead,
-    ClockRead,
     CoordinationCreate,
     CoordinationDecisionIn,
     CoordinationDetail,
@@ -33,6 +32,7 @@ from govshare.sharing.schemas import (
     RefusalReport,
     WithdrawIn,
 )
+from govshare.web.api_helpers import ClockRead, read_model
 
 router = APIRouter(prefix="/sharing", tags=["共享申请与协调"])
 
@@ -44,40 +44,17 @@ Overseer = Annotated[Actor, Depends(require(Permission.sharing_oversee))]
 
 
 def _read(row: service.ApplicationRow) -> ApplicationRead:
-    a = row.application
-    return ApplicationRead(
-        id=a.id,
-        number=a.number,
-        resource_id=a.resource_id,
+    return read_model(
+        ApplicationRead,
+        row.application,
         resource_code=row.resource.code,
         resource_name=row.resource.name,
-        provider_id=a.provider_id,
         provider_name=row.provider.name,
-        consumer_department_id=a.consumer_department_id,
         consumer_department_name=row.consumer.name,
-        consumer_system_id=a.consumer_system_id,
-        authority_region_id=a.authority_region_id,
         authority_name=row.authority_name,
-        scenario=a.scenario,
-        duty_basis=a.duty_basis,
-        purpose=a.purpose,
-        period_from=a.period_from,
-        period_until=a.period_until,
-        status=ApplicationStatus(a.status),
-        submitted_at=a.submitted_at,
-        due_on=a.due_on,
-        due_provisional=a.due_provisional,
         clock=ClockRead.of(row.clock),
         reminded=row.reminded,
         overdue_flagged=row.overdue_flagged,
-        decided_at=a.decided_at,
-        decided_late=a.decided_late,
-        decision_reason=a.decision_reason,
-        conditions=a.conditions,
-        granted_until=a.granted_until,
-        masking=Masking(a.masking),
-        masking_reason=a.masking_reason,
-        version=a.version,
     )
 
 
@@ -182,29 +159,15 @@ def decide_application(
 
 
 def _coordination(row: coordination_service.CoordinationRow) -> CoordinationRead:
-    c = row.coordination
-    return CoordinationRead(
-        id=c.id,
-        number=c.number,
-        application_id=c.application_id,
-        resource_id=c.resource_id,
+    return read_model(
+        CoordinationRead,
+        row.coordination,
         resource_name=row.resource.name,
-        provider_id=c.provider_id,
         provider_name=row.provider.name,
-        consumer_department_id=c.consumer_department_id,
         consumer_department_name=row.consumer.name,
-        authority_region_id=c.authority_region_id,
         authority_name=row.authority_name,
-        reason=c.reason,
-        data_item_ids=list(c.data_item_ids),
-        status=CoordinationStatus(c.status),
-        opened_at=c.opened_at,
-        due_on=c.due_on,
-        due_provisional=c.due_provisional,
+        data_item_ids=list(row.coordination.data_item_ids),
         clock=ClockRead.of(row.clock),
-        decided_at=c.decided_at,
-        outcome_reason=c.outcome_reason,
-        version=c.version,
     )
 
 

@@ -9,15 +9,12 @@ message and nothing the call may have flushed survives. Per-信息项 fields are
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from govshare.catalog.pages import FormFields
 from govshare.deps import SessionDep, require
 from govshare.errors import DomainError, FieldError, ValidationFailed
 from govshare.identity.actor import Actor
@@ -35,8 +32,8 @@ from govshare.sharing.enums import (
     CoordinationStatus,
 )
 from govshare.web.dashboard import Panel, register_panels
-from govshare.web.forms import int_or_none, optional_date, required_date
-from govshare.web.templating import redirect, render, templates
+from govshare.web.forms import FormFields, attempt, int_or_none, optional_date, required_date
+from govshare.web.templating import error_status, redirect, render, render_form, templates
 
 router = APIRouter(prefix="/sharing", include_in_schema=False)
 
@@ -50,17 +47,6 @@ templates.env.globals.setdefault("APPLICATION_LABELS", APPLICATION_LABELS)
 templates.env.globals.setdefault("COORDINATION_LABELS", COORDINATION_LABELS)
 templates.env.globals.setdefault("GRANT_LABELS", GRANT_LABELS)
 templates.env.globals.setdefault("MASKING_LABELS", MASKING_LABELS)
-
-
-@contextmanager
-def _attempt(session: Session) -> Iterator[None]:
-    """Run a service call in a SAVEPOINT, so a refusal caught by the page leaves nothing behind."""
-    with session.begin_nested():
-        yield
-
-
-def _status(error: DomainError) -> int:
-    return 422 if isinstance(error, ValidationFailed) else error.status
 
 
 # --------------------------------------------------------------------------------------- lists
@@ -107,19 +93,12 @@ def _apply_page(
     error: DomainError | None = None,
 ) -> Response:
     today = clock.today()
-    context = {
-        "title": "提出共享申请",
-        "apply": service.apply_form(session, actor, resource_id),
-        "form": form
-        or {
-            "period_from": today.isoformat(),
-            "period_until": dt.date(today.year + 1, today.month, min(today.day, 28)).isoformat(),
-        },
-        "error": error,
+    context = {"title": "提出共享申请", "apply": service.apply_form(session, actor, resource_id)}
+    form = form or {
+        "period_from": today.isoformat(),
+        "period_until": dt.date(today.year + 1, today.month, min(today.day, 28)).isoformat(),
     }
-    return render(
-        request, "sharing/applications/new.html", context, actor=actor, status_code=_status(error) if error else 200
-    )
+    return render_form(request, "sharing/applications/new.html", context, actor=actor, error=error, form=form)
 
 
 @router.get("/applications/new")
@@ -136,7 +115,7 @@ def apply_submit(request: Request, session: SessionDep, actor: Applicant, form: 
             for key in form
             if key.startswith("item_") and key[5:].isdigit()
         ]
-        with _attempt(session):
+        with attempt(session):
             app = service.submit_application(
                 session,
                 actor,
@@ -169,19 +148,9 @@ def _detail_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     view = service.get_application(session, actor, application_id)
-    context = {
-        "title": f"共享申请 {view.application.number}",
-        "view": view,
-        "error": error,
-        "which": which,
-        "form": form or {},
-    }
-    return render(
-        request,
-        "sharing/applications/detail.html",
-        context,
-        actor=actor,
-        status_code=_status(error) if error else 200,
+    context = {"title": f"共享申请 {view.application.number}", "view": view}
+    return render_form(
+        request, "sharing/applications/detail.html", context, actor=actor, error=error, which=which, form=form
     )
 
 
@@ -195,7 +164,7 @@ def withdraw(
     request: Request, session: SessionDep, actor: Applicant, application_id: int, form: FormFields
 ) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             service.withdraw_application(
                 session,
                 actor,
@@ -220,7 +189,7 @@ def _item_decisions(form: dict[str, str]) -> list[ItemDecision]:
 def decide(request: Request, session: SessionDep, actor: Provider, application_id: int, form: FormFields) -> Response:
     outcome = form.get("outcome", "per_item")
     try:
-        with _attempt(session):
+        with attempt(session):
             app = service.decide_application(
                 session,
                 actor,
@@ -247,7 +216,7 @@ def ask_coordination(
     request: Request, session: SessionDep, actor: Applicant, application_id: int, form: FormFields
 ) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             c = coordination_service.request_coordination(
                 session, actor, reason=form.get("reason", ""), application_id=application_id
             )
@@ -286,15 +255,8 @@ def _coordination_new_page(
     form: dict[str, str] | None = None,
     error: DomainError | None = None,
 ) -> Response:
-    context = {
-        "title": "申请协调",
-        "apply": service.apply_form(session, actor, resource_id),
-        "form": form or {},
-        "error": error,
-    }
-    return render(
-        request, "sharing/coordinations/new.html", context, actor=actor, status_code=_status(error) if error else 200
-    )
+    context = {"title": "申请协调", "apply": service.apply_form(session, actor, resource_id)}
+    return render_form(request, "sharing/coordinations/new.html", context, actor=actor, error=error, form=form)
 
 
 @router.get("/coordinations/new")
@@ -307,7 +269,7 @@ def coordination_submit(request: Request, session: SessionDep, actor: Applicant,
     resource_id = int_or_none(form.get("resource_id")) or 0
     items = [int(k[5:]) for k in form if k.startswith("item_") and k[5:].isdigit()]
     try:
-        with _attempt(session):
+        with attempt(session):
             c = coordination_service.request_coordination(
                 session, actor, reason=form.get("reason", ""), resource_id=resource_id, data_item_ids=items or None
             )
@@ -327,14 +289,9 @@ def _coordination_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     view = coordination_service.get_coordination(session, actor, coordination_id)
-    context = {"title": f"协调事项 {view.coordination.number}", "view": view, "error": error, "which": which}
-    context["form"] = form or {}
-    return render(
-        request,
-        "sharing/coordinations/detail.html",
-        context,
-        actor=actor,
-        status_code=_status(error) if error else 200,
+    context = {"title": f"协调事项 {view.coordination.number}", "view": view}
+    return render_form(
+        request, "sharing/coordinations/detail.html", context, actor=actor, error=error, which=which, form=form
     )
 
 
@@ -348,7 +305,7 @@ def coordination_note(
     request: Request, session: SessionDep, actor: Authority, coordination_id: int, form: FormFields
 ) -> Response:
     try:
-        with _attempt(session):
+        with attempt(session):
             coordination_service.add_note(session, actor, coordination_id, body=form.get("body", ""))
     except DomainError as exc:
         return _coordination_page(request, session, actor, coordination_id, error=exc, which="note", form=dict(form))
@@ -364,7 +321,7 @@ def coordination_decision(
     try:
         if form.get("outcome") not in ("granted", "refused"):
             raise ValidationFailed("请选择协调结果", errors=[FieldError("outcome", "请选择予以共享或不予共享")])
-        with _attempt(session):
+        with attempt(session):
             coordination_service.decide_coordination(
                 session,
                 actor,
@@ -405,7 +362,7 @@ def refusals(request: Request, session: SessionDep, actor: Overseer, since: str 
         "sharing/coordinations/refusals.html",
         context,
         actor=actor,
-        status_code=_status(error) if error else 200,
+        status_code=error_status(error),
     )
 
 

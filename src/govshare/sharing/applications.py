@@ -28,11 +28,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Select, case, select, update
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
@@ -47,6 +46,7 @@ from govshare.identity.actor import Actor
 from govshare.identity.models import Department, Region, RegionLevel
 from govshare.identity.permissions import Permission
 from govshare.kit import clock
+from govshare.kit.versioned import conditional_update
 from govshare.sharing import application_repository as repo
 from govshare.sharing import grants
 from govshare.sharing import permissions as policy
@@ -134,20 +134,11 @@ def _move(
     seen = app.version if expected_version is None else expected_version
     if seen != app.version:
         raise InvalidTransition("共享申请已被他人处理或修改,请刷新页面后重试", code="stale_version")
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Application)
-            .where(Application.id == app.id, Application.version == seen, Application.status == current.value)
-            .values({**values, "status": to.value, "version": seen + 1})
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if result.rowcount != 1:
-        raise InvalidTransition("共享申请刚被他人处理,本次操作未生效,请刷新页面后查看", code="concurrent_update")
     before = _state(app)
-    for key, value in {**values, "status": to.value, "version": seen + 1}.items():
-        set_committed_value(app, key, value)
+    if not conditional_update(
+        session, app, status=current.value, version=seen, values={**values, "status": to.value, "version": seen + 1}
+    ):
+        raise InvalidTransition("共享申请刚被他人处理,本次操作未生效,请刷新页面后查看", code="concurrent_update")
     audit.record(
         session,
         actor,

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from govshare.db import Database
 from govshare.deps import SessionDep, require
 from govshare.errors import Forbidden
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.sharing import data
-from govshare.sharing.consumer_auth import TOKEN_MINUTES, ConsumerCaller, ConsumerDep, SignedConsumerDep, issue_token
+from govshare.sharing.consumer_auth import (
+    TOKEN_MINUTES,
+    ConsumerCaller,
+    ConsumerRequestDep,
+    SignedConsumerDep,
+    SignedRequest,
+    consumer_session,
+    issue_token,
+)
 from govshare.sharing.data import Reader
 
 router = APIRouter(prefix="/consumer", tags=["数据共享接口(应用系统)"])
@@ -62,12 +73,21 @@ def token(session: SessionDep, caller: SignedConsumerDep) -> Response:
 
 
 @router.get("/resources/{code:path}/rows", summary="读取共享数据", description=_ROWS_DOC)
-def rows(code: str, request: Request, session: SessionDep, caller: ConsumerDep) -> Response:
-    query, grant_id, purpose = data.rows_query(request.query_params.multi_items())
-    page = data.read_rows(
-        session, caller_reader(caller), resource_code=code, grant_id=grant_id, query=query, purpose=purpose
-    )
-    session.commit()  # the access record is durable before any row leaves
+async def rows(code: str, request: Request, req: ConsumerRequestDep) -> Response:
+    # the whole call (authentication, grant, page, records, commit) in one worker thread and one transaction
+    return await run_in_threadpool(serve_rows, request.app.state.db, req, code, request.state)
+
+
+def serve_rows(db: Database, req: SignedRequest, code: str, state: Any = None) -> Response:
+    """One page for a consumer system; the access and audit records are committed before it is returned."""
+    with consumer_session(db, req) as (session, caller):
+        if state is not None:
+            state.actor = caller.actor  # a later refusal (e.g. a revoked grant) is audited as this system
+        query, grant_id, purpose = data.rows_query(parse_qsl(req.query, keep_blank_values=True))
+        page = data.read_rows(
+            session, caller_reader(caller), resource_code=code, grant_id=grant_id, query=query, purpose=purpose
+        )
+        session.commit()  # the access record is durable before any row leaves
     return _json(page.as_dict())
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -118,9 +120,13 @@ _SYSTEM_COLUMNS = (
 SystemRow = Row[int, int, str, str, str, str, int, dt.datetime]
 
 
+_SYSTEMS = cast(Table, ConsumerSystem.__table__)
+# built once, plain Core on the connection (no ORM statement): this runs on every call of the data API
+_SYSTEM_BY_KEY = select(*(_SYSTEMS.c[c.key] for c in _SYSTEM_COLUMNS)).where(_SYSTEMS.c.app_key == bindparam("app_key"))
+
+
 def _system_by_key(session: Session, app_key: str) -> SystemRow | None:
-    # plain columns, no ORM object: this runs on every call of the data API
-    return session.execute(select(*_SYSTEM_COLUMNS).where(ConsumerSystem.app_key == app_key)).first()
+    return cast("SystemRow | None", session.connection().execute(_SYSTEM_BY_KEY, {"app_key": app_key}).first())
 
 
 def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
@@ -146,9 +152,18 @@ def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
         raise ConsumerUnauthorized("请求签名(X-GS-Signature)不正确", code="signature_invalid")
     if system.status != SystemStatus.active:
         raise SystemDisabled("应用系统已停用,请联系本部门数据资源管理员")
-    if not limiter().claim_nonce(session, system.id, system.app_key, nonce, 2 * TIMESTAMP_WINDOW_SECONDS):
+    fresh, retry_after = limiter().claim_nonce_and_hit(
+        session, system.id, system.app_key, nonce, 2 * TIMESTAMP_WINDOW_SECONDS, system.rate_limit_per_minute
+    )
+    if not fresh:
         raise ConsumerUnauthorized("该请求已处理过(X-GS-Nonce 重复使用),请勿重放请求", code="nonce_reused")
+    _refuse_over_limit(system, retry_after)
     return system
+
+
+def _refuse_over_limit(system: SystemRow, retry_after: int | None) -> None:
+    if retry_after is not None:
+        raise RateLimited(f"调用过于频繁:每分钟最多 {system.rate_limit_per_minute} 次,请稍后重试", retry_after)
 
 
 def _check_bearer(session: Session, token: str) -> SystemRow:
@@ -175,11 +190,9 @@ def authenticate(session: Session, req: SignedRequest, *, allow_bearer: bool = T
     header = req.headers.get("authorization", "")
     if allow_bearer and header.lower().startswith("bearer "):
         system = _check_bearer(session, header[7:].strip())
+        _refuse_over_limit(system, limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute))
     else:
-        system = _check_hmac(session, req)
-    retry_after = limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute)
-    if retry_after is not None:
-        raise RateLimited(f"调用过于频繁:每分钟最多 {system.rate_limit_per_minute} 次,请稍后重试", retry_after)
+        system = _check_hmac(session, req)  # the nonce is spent and the call counted in one step
     return ConsumerCaller(
         system_id=system.id,
         department_id=system.department_id,
@@ -294,9 +307,28 @@ async def consumer_signed(request: Request, session: SessionDep) -> ConsumerCall
     return caller
 
 
+async def consumer_request(request: Request) -> SignedRequest:
+    """The dependency for routes that authenticate inside their own transaction (``consumer_session``):
+    the request as plain values; the route must open ``consumer_session`` before anything else."""
+    return await _signed_request(request)
+
+
+@contextmanager
+def consumer_session(
+    db: Database, req: SignedRequest, *, allow_bearer: bool = True
+) -> Iterator[tuple[Session, ConsumerCaller]]:
+    """One transaction for a whole consumer call, in one worker thread: the caller authenticated first
+    (a refusal is audited on its own and raised), committed when the block ends, rolled back on error."""
+    with db.session_scope() as session:
+        caller = _authenticate_and_record(db, session, req, allow_bearer)
+        yield session, caller
+
+
 # the route-inventory test reads this marker: consumer routes are protected by system authentication
 consumer.__permission__ = "consumer_system"  # type: ignore[attr-defined]
 consumer_signed.__permission__ = "consumer_system"  # type: ignore[attr-defined]
+consumer_request.__permission__ = "consumer_system"  # type: ignore[attr-defined]
 
 ConsumerDep = Annotated[ConsumerCaller, Depends(consumer)]
 SignedConsumerDep = Annotated[ConsumerCaller, Depends(consumer_signed)]
+ConsumerRequestDep = Annotated[SignedRequest, Depends(consumer_request)]

@@ -21,11 +21,9 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
@@ -40,6 +38,7 @@ from govshare.identity.actor import Actor
 from govshare.identity.models import Department
 from govshare.identity.permissions import Permission, Role
 from govshare.kit import clock
+from govshare.kit.versioned import conditional_update
 from govshare.sharing import application_repository as repo
 from govshare.sharing import grants
 from govshare.sharing import permissions as policy
@@ -215,22 +214,15 @@ def _move(
     seen = coordination.version if expected_version is None else expected_version
     if seen != coordination.version:
         raise InvalidTransition("协调事项已被他人处理,请刷新页面后重试", code="stale_version")
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Coordination)
-            .where(
-                Coordination.id == coordination.id, Coordination.version == seen, Coordination.status == current.value
-            )
-            .values({**values, "status": to.value, "version": seen + 1})
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if result.rowcount != 1:
-        raise InvalidTransition("协调事项刚被他人处理,本次操作未生效,请刷新页面后查看", code="concurrent_update")
     before = _state(coordination)
-    for key, value in {**values, "status": to.value, "version": seen + 1}.items():
-        set_committed_value(coordination, key, value)
+    if not conditional_update(
+        session,
+        coordination,
+        status=current.value,
+        version=seen,
+        values={**values, "status": to.value, "version": seen + 1},
+    ):
+        raise InvalidTransition("协调事项刚被他人处理,本次操作未生效,请刷新页面后查看", code="concurrent_update")
     audit.record(
         session,
         actor,

@@ -39,8 +39,11 @@ from sqlalchemy import (
     Connection,
     MetaData,
     Row,
+    Select,
     Table,
+    Text,
     and_,
+    bindparam,
     cast,
     literal,
     literal_column,
@@ -51,7 +54,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
 
-from govshare.audit import service as audit
 from govshare.audit.actions import Action
 from govshare.catalog.enums import Channel, ResourceStatus, ShareType
 from govshare.catalog.models import DataItem, Resource
@@ -61,9 +63,9 @@ from govshare.exchange import base
 from govshare.exchange.models import BaseTable, Mount
 from govshare.identity.actor import Actor
 from govshare.sharing import masking
-from govshare.sharing.access import record_access
+from govshare.sharing.access import record_access_and_audit
 from govshare.sharing.enums import GrantStatus, Masking
-from govshare.sharing.grants import usable_grant
+from govshare.sharing.grants import check_usable, grant_columns
 from govshare.sharing.models import Grant
 
 DEFAULT_LIMIT = 100
@@ -229,42 +231,71 @@ def rows_query(pairs: Sequence[tuple[str, str]]) -> tuple[RowsQuery, int | None,
 _NOT_FOUND = "信息资源不存在或未发布"
 
 
-def _resource_rows(session: Session, code: str) -> list[Row[Any]]:
-    """The resource, its base table, its active mount's key and its 信息项: one query, one row per 信息项."""
+@lru_cache(maxsize=4)
+def _resource_rows_stmt(with_grant: bool = False, with_system: bool = False) -> Select[Any]:
+    # built once, plain Core (no ORM entities): this runs on every call of the data API; with_grant
+    # also reads the grant ``grant_id`` (``grants.grant_columns``, prefixed ``g_``) in the same round trip
+    r, bt, m, di = (cast_table(t) for t in (Resource, BaseTable, Mount, DataItem))
     latest_mount = (
-        select(Mount.id)
-        .where(Mount.resource_id == Resource.id, Mount.status == "active")
-        .order_by(Mount.id.desc())
+        select(m.c.id)
+        .where(m.c.resource_id == r.c.id, m.c.status == "active")
+        .order_by(m.c.id.desc())
         .limit(1)
-        .correlate(Resource)
+        .correlate(r)
         .scalar_subquery()
     )
-    rows = session.execute(
+    stmt = (
         select(
-            Resource.id,
-            Resource.code,
-            Resource.name,
-            Resource.provider_id,
-            Resource.channel,
-            Resource.status,
-            Resource.classified,
-            Resource.share_type,
-            BaseTable.table_name,
-            BaseTable.columns.label("base_columns"),
-            Mount.key_column,
-            Mount.mapping,
-            DataItem.id.label("item_id"),
-            DataItem.name.label("item_name"),
-            DataItem.data_type,
-            DataItem.sensitivity,
-            DataItem.shareable,
+            r.c.id,
+            r.c.code,
+            r.c.name,
+            r.c.provider_id,
+            r.c.channel,
+            r.c.status,
+            r.c.classified,
+            r.c.share_type,
+            bt.c.table_name,
+            # as text, parsed once below: the driver would parse these JSON values on every 信息项's row
+            cast(bt.c.columns, Text).label("base_columns"),
+            m.c.key_column,
+            cast(m.c.mapping, Text).label("mapping"),
+            di.c.id.label("item_id"),
+            di.c.name.label("item_name"),
+            di.c.data_type,
+            di.c.sensitivity,
+            di.c.shareable,
         )
-        .outerjoin(BaseTable, BaseTable.resource_id == Resource.id)
-        .outerjoin(Mount, Mount.id == latest_mount)
-        .outerjoin(DataItem, DataItem.resource_id == Resource.id)
-        .where(Resource.code == code)
-        .order_by(DataItem.position)
-    ).all()
+        .select_from(r)
+        .outerjoin(bt, bt.c.resource_id == r.c.id)
+        .outerjoin(m, m.c.id == latest_mount)
+        .outerjoin(di, di.c.resource_id == r.c.id)
+        .where(r.c.code == bindparam("code"))
+        .order_by(di.c.position)
+    )
+    if with_grant:
+        g = cast_table(Grant)
+        stmt = stmt.add_columns(*grant_columns(with_system, prefix="g_")).outerjoin(g, g.c.id == bindparam("grant_id"))
+    return stmt
+
+
+def cast_table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _resource_rows(
+    session: Session, code: str, grant_id: int | None = None, system_id: int | None = None
+) -> list[Row[Any]]:
+    """The resource, its base table, its active mount's key and its 信息项 (and the grant's columns when
+    ``grant_id`` is given): one query, one row per 信息项."""
+    params: dict[str, Any] = {"code": code}
+    if grant_id is not None:
+        params["grant_id"] = grant_id
+        if system_id is not None:
+            params["system_id"] = system_id
+    stmt = _resource_rows_stmt(grant_id is not None, grant_id is not None and system_id is not None)
+    rows = session.connection().execute(stmt, params).all()
     first = rows[0] if rows else None
     if (
         first is None
@@ -289,15 +320,16 @@ def resolve_scope(
     session: Session, reader: Reader, *, resource_code: str, grant_id: int | None, purpose: str = ""
 ) -> Scope:
     """What ``reader`` may read of the resource today; refusals are Forbidden / NotFound."""
-    rows = _resource_rows(session, resource_code)
+    rows = _resource_rows(session, resource_code, grant_id, reader.system_id)
     resource = rows[0]
     if grant_id is not None:
-        grant = usable_grant(
-            session, grant_id=grant_id, consumer_department_id=reader.department_id, system_id=reader.system_id
+        # the grant's status is read fresh, in the same statement as the resource (never cached)
+        grant = check_usable(
+            resource._mapping, consumer_department_id=reader.department_id, system_id=reader.system_id, prefix="g_"
         )
         if grant.resource_id != resource.id:
             raise NotFound("授权不存在", code="grant_not_found")
-        allowed: set[int] | None = {gi.data_item_id for gi in grant.items}
+        allowed: frozenset[int] | None = grant.data_item_ids
         clear = grant.masking == Masking.clear
         scope_purpose = grant.purpose
     elif resource.share_type == ShareType.unconditional:
@@ -325,7 +357,7 @@ def resolve_scope(
         return Scope(columns=columns, **common)
     if resource.table_name is None:
         raise Conflict("该信息资源的数据尚未汇聚到大数据基座,请稍后再试", code="base_not_ready")
-    in_base = {int(c["item_id"]) for c in resource.base_columns}
+    in_base = {int(c["item_id"]) for c in json.loads(resource.base_columns or "[]")}
     columns = tuple(
         ItemColumn(i.id, i.name, i.data_type, i.sensitivity, not clear and masking.is_sensitive(i.sensitivity))
         for i in items
@@ -333,7 +365,7 @@ def resolve_scope(
     )
     if not columns:
         raise Forbidden("授权范围内没有可读取的信息项", code="no_items")
-    key_item = _key_item(resource.key_column, resource.mapping, in_base)
+    key_item = _key_item(resource.key_column, json.loads(resource.mapping or "null"), in_base)
     types = {i.id: i.data_type for i in items}
     if key_item is not None:
         key_column, key_type = base.column_name(key_item), types[key_item]
@@ -589,8 +621,10 @@ def record_read(
 ) -> None:
     """The access record and the audit record of one read, in the caller's transaction."""
     item_ids = [c.item_id for c in scope.columns]
-    record_access(
+    record_access_and_audit(
         session,
+        reader.actor,
+        action,
         kind=kind,
         resource_id=scope.resource_id,
         provider_id=scope.provider_id,
@@ -603,14 +637,7 @@ def record_read(
         row_count=row_count,
         request_id=reader.request_id,
         detail=detail,
-    )
-    audit.record(
-        session,
-        reader.actor,
-        action,
-        object_type="resource",
-        object_id=scope.resource_id,
-        after={
+        audit_after={
             "resource": scope.resource_code,
             "grant_id": scope.grant_id,
             "system_id": reader.system_id,
@@ -618,7 +645,6 @@ def record_read(
             "rows": row_count,
             "kind": kind,
         },
-        department_id=reader.department_id,
     )
 
 

@@ -12,9 +12,10 @@ from govshare.deps import SessionDep, require
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.sharing import grant_views as service
-from govshare.sharing.enums import GrantStatus, Masking
+from govshare.sharing.enums import GrantStatus
 from govshare.sharing.grant_views import GrantScope
 from govshare.sharing.schemas import GrantDetail, GrantHistoryRead, GrantItemRead, GrantMoveIn, GrantRead
+from govshare.web.api_helpers import read_model
 
 router = APIRouter(prefix="/sharing/grants", tags=["授权"])
 
@@ -23,28 +24,13 @@ Manager = Annotated[Actor, Depends(require(Permission.grant_manage))]
 
 
 def _read(row: service.GrantRow) -> GrantRead:
-    g = row.grant
-    return GrantRead(
-        id=g.id,
-        resource_id=g.resource_id,
+    return read_model(
+        GrantRead,
+        row.grant,
         resource_code=row.resource.code,
         resource_name=row.resource.name,
-        provider_id=g.provider_id,
         provider_name=row.provider.name,
-        consumer_department_id=g.consumer_department_id,
         consumer_department_name=row.consumer.name,
-        application_id=g.application_id,
-        coordination_id=g.coordination_id,
-        purpose=g.purpose,
-        conditions=g.conditions,
-        masking=Masking(g.masking),
-        valid_from=g.valid_from,
-        valid_until=g.valid_until,
-        status=GrantStatus(g.status),
-        status_reason=g.status_reason,
-        status_changed_at=g.status_changed_at,
-        created_at=g.created_at,
-        version=g.version,
     )
 
 

@@ -9,18 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from govshare.catalog.pages import FormFields
 from govshare.deps import SessionDep, require
-from govshare.errors import DomainError, ValidationFailed
+from govshare.errors import DomainError
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.sharing import grant_views as service
-from govshare.sharing.application_pages import _attempt
 from govshare.sharing.enums import GrantStatus
 from govshare.sharing.grant_views import GrantScope
 from govshare.sharing.grants import MOVE_LABELS
-from govshare.web.forms import int_or_none
-from govshare.web.templating import redirect, render
+from govshare.web.forms import FormFields, attempt, int_or_none
+from govshare.web.templating import redirect, render, render_form
 
 router = APIRouter(prefix="/sharing/grants", include_in_schema=False)
 
@@ -58,9 +56,8 @@ def _detail_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     view = service.get_grant(session, actor, grant_id)
-    context = {"title": f"授权 #{view.grant.id}", "view": view, "error": error, "form": form or {}}
-    status = (422 if isinstance(error, ValidationFailed) else error.status) if error else 200
-    return render(request, "sharing/grants/detail.html", context, actor=actor, status_code=status)
+    context = {"title": f"授权 #{view.grant.id}", "view": view}
+    return render_form(request, "sharing/grants/detail.html", context, actor=actor, error=error, form=form)
 
 
 @router.get("/{grant_id:int}")
@@ -72,7 +69,7 @@ def grant_detail(request: Request, session: SessionDep, actor: Reader, grant_id:
 def grant_move(request: Request, session: SessionDep, actor: Manager, grant_id: int, form: FormFields) -> Response:
     move = form.get("move", "")
     try:
-        with _attempt(session):
+        with attempt(session):
             service.change_grant_status(
                 session,
                 actor,

@@ -42,6 +42,12 @@ class Limiter(Protocol):
         """Count one request; None if within the limit, else the seconds until the window ends."""
         ...
 
+    def claim_nonce_and_hit(
+        self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int, limit_per_minute: int
+    ) -> tuple[bool, int | None]:
+        """(nonce fresh, ``hit``'s answer); a replayed nonce is not counted."""
+        ...
+
 
 def _window(at: dt.datetime) -> tuple[int, int]:
     seconds = int(at.timestamp())
@@ -49,6 +55,13 @@ def _window(at: dt.datetime) -> tuple[int, int]:
 
 
 class DatabaseLimiter:
+    def claim_nonce_and_hit(
+        self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int, limit_per_minute: int
+    ) -> tuple[bool, int | None]:
+        if not self.claim_nonce(session, system_id, app_key, nonce, ttl_seconds):
+            return False, None
+        return True, self.hit(session, system_id, app_key, limit_per_minute)
+
     def claim_nonce(self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int) -> bool:
         at = clock.now()
         values = {"consumer_system_id": system_id, "nonce": nonce, "expires_at": at + dt.timedelta(seconds=ttl_seconds)}
@@ -107,11 +120,32 @@ class DatabaseLimiter:
         return left if count > limit_per_minute else None
 
 
+# one round trip for a signed call: spend the nonce; only if it was fresh, count the call in its window
+_CLAIM_AND_HIT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return -1 end
+local count = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return count
+"""
+
+
 class RedisLimiter:
     def __init__(self, url: str) -> None:
         import redis
 
         self.client: Any = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._claim_and_hit: Any = self.client.register_script(_CLAIM_AND_HIT)
+
+    def claim_nonce_and_hit(
+        self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int, limit_per_minute: int
+    ) -> tuple[bool, int | None]:
+        """``claim_nonce`` then, for a fresh nonce, ``hit``: atomically, in one round trip (a Lua script)."""
+        window, left = _window(clock.now())
+        keys = [f"gs:nonce:{app_key}:{nonce}", f"gs:rate:{app_key}:{window}"]
+        count = int(self._claim_and_hit(keys=keys, args=[ttl_seconds, WINDOW_SECONDS * 2]))
+        if count < 0:
+            return False, None
+        return True, (left if count > limit_per_minute else None)
 
     def claim_nonce(self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int) -> bool:
         return bool(self.client.set(f"gs:nonce:{app_key}:{nonce}", b"1", nx=True, ex=ttl_seconds))

@@ -9,49 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from govshare.calendar.service import ClockView
 from govshare.sharing.enums import ApplicationStatus, CoordinationStatus, GrantStatus, Masking
+from govshare.web.api_helpers import ClockRead, StrictInput
 
 TEXT = 4000
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ClockRead(BaseModel):
-    due: dt.date
-    provisional: bool = Field(description="期限经过尚未载入节假日安排的年度,按周末推算(暂定)")
-    remaining: int = Field(description="剩余工作日;逾期为负数")
-    overdue: bool
-    done: bool
-    label: str
-
-    @classmethod
-    def of(cls, view: ClockView | None) -> ClockRead | None:
-        if view is None:
-            return None
-        return cls(
-            due=view.due,
-            provisional=view.provisional,
-            remaining=view.remaining,
-            overdue=view.overdue,
-            done=view.done,
-            label=view.label,
-        )
 
 
 # --------------------------------------------------------------------------------------- applications
 
 
-class ApplicationItemIn(_Strict):
+class ApplicationItemIn(StrictInput):
     data_item_id: int
     reason: str = Field("", max_length=TEXT, description="申请理由;非基本信息项必填(最小可用)")
 
 
-class ApplicationCreate(_Strict):
+class ApplicationCreate(StrictInput):
     resource_id: int = Field(description="已发布的有条件共享信息资源")
     items: list[ApplicationItemIn] = Field(min_length=1, max_length=500, description="申请的信息项")
     scenario: str = Field(max_length=TEXT, description="应用场景")
@@ -62,18 +36,18 @@ class ApplicationCreate(_Strict):
     consumer_system_id: int | None = Field(None, description="本部门的应用系统(可选)")
 
 
-class WithdrawIn(_Strict):
+class WithdrawIn(StrictInput):
     reason: str = Field("", max_length=TEXT)
     expected_version: int | None = None
 
 
-class ItemDecisionIn(_Strict):
+class ItemDecisionIn(StrictInput):
     data_item_id: int
     approve: bool
     reason: str = Field("", max_length=TEXT, description="不同意的理由(不同意时必填,或填写总体理由)")
 
 
-class DecisionIn(_Strict):
+class DecisionIn(StrictInput):
     """``outcome``: approve_all / refuse_all, or ``items`` for a per-信息项 answer."""
 
     outcome: Literal["approve_all", "refuse_all", "per_item"] = "per_item"
@@ -140,18 +114,18 @@ class ApplicationDetail(ApplicationRead):
 # --------------------------------------------------------------------------------------- coordination
 
 
-class CoordinationCreate(_Strict):
+class CoordinationCreate(StrictInput):
     reason: str = Field(min_length=1, max_length=TEXT, description="履职确需使用的理由")
     application_id: int | None = Field(None, description="被拒绝或部分拒绝的共享申请")
     resource_id: int | None = Field(None, description="不予共享的信息资源(无申请时)")
     data_item_ids: list[int] | None = Field(None, max_length=500, description="协调的信息项;默认全部被拒绝的")
 
 
-class NoteIn(_Strict):
+class NoteIn(StrictInput):
     body: str = Field(min_length=1, max_length=TEXT)
 
 
-class CoordinationDecisionIn(_Strict):
+class CoordinationDecisionIn(StrictInput):
     outcome: Literal["granted", "refused"]
     reason: str = Field(max_length=TEXT, description="协调结果的理由(必填)")
     data_item_ids: list[int] | None = Field(None, max_length=500, description="予以共享的信息项;默认全部")
@@ -219,7 +193,7 @@ class RefusalReport(BaseModel):
 # --------------------------------------------------------------------------------------- grants
 
 
-class GrantMoveIn(_Strict):
+class GrantMoveIn(StrictInput):
     move: Literal["suspend", "resume", "revoke", "end"]
     reason: str = Field(max_length=TEXT, description="原因(必填)")
     expected_version: int | None = None

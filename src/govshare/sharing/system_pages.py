@@ -20,18 +20,11 @@ from govshare.identity.permissions import Permission
 from govshare.sharing import systems as service
 from govshare.sharing.enums import SystemStatus
 from govshare.sharing.models import ConsumerSystem
+from govshare.web.forms import FormFields
 from govshare.web.templating import redirect, render
 
 router = APIRouter(prefix="/sharing/systems", include_in_schema=False)
 Manager = Annotated[Actor, Depends(require(Permission.consumer_system_manage))]
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 
 def _values(form: dict[str, str]) -> tuple[str, str, int]:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from govshare.config import get_settings
+from govshare.errors import DomainError, ValidationFailed
 from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.kit.clock import CHINA
@@ -69,6 +70,30 @@ def render(
     if getattr(request.state, "flash_consumed", False):
         response.delete_cookie(FLASH_COOKIE)
     return response
+
+
+def error_status(error: DomainError | None) -> int:
+    """The status of a page shown afresh (200) or shown again with a refusal: 422 for bad input, the
+    error's own status otherwise."""
+    if error is None:
+        return 200
+    return 422 if isinstance(error, ValidationFailed) else error.status
+
+
+def render_form(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    actor: Actor,
+    error: DomainError | None = None,
+    which: str = "",
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page with forms, afresh or again after a refusal: the context gets ``error``, ``which``
+    (the form the refusal belongs to) and ``form`` (the values typed), and the status follows the error."""
+    page = {**context, "error": error, "which": which, "form": form or {}}
+    return render(request, template, page, actor=actor, status_code=error_status(error))
 
 
 def redirect(url: str, message: str | None = None, kind: str = "success") -> Response:

@@ -49,6 +49,9 @@ class MountSpec:
     watermark_column: str = ""
     key_column: str = ""
     test_table: str = ""
+    # why an incremental mount must load in full this time: "periodic" (its last full refresh is older
+    # than ``full_refresh_days``) or "source_changed" (address, table, watermark or key edited); "" = no need
+    full_refresh: str = ""
     batch_size: int = 5000  # rows per read, COPY progress step and incremental commit (bench/exchange_sync.py)
 
 
@@ -60,6 +63,13 @@ class SyncOutcome:
     watermark: Any = None
     synced_at: str = ""
     quality: dict[str, Any] = field(default_factory=dict)  # exchange.quality's summary of the rows read (A25.1)
+    # how the rows arrived: full | incremental | full_initial | full_periodic | full_source_changed ("" = no load)
+    mode: str = ""
+
+    @property
+    def full(self) -> bool:
+        """Whether the base table was replaced whole (a staging swap), so deletes at the source are gone."""
+        return self.mode.startswith("full")
 
 
 @dataclass

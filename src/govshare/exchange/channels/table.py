@@ -7,8 +7,10 @@ the staging table, record the state), so readers see the whole old or the whole 
 Incremental: ``WHERE watermark > :last ORDER BY watermark``, upserted by the key in batches; each
 batch commits its rows and the new watermark in one transaction. Rows deleted at the source are
 not seen by an incremental sync (there is nothing left to read); a scheduled full refresh removes
-them. Rows sharing one watermark value are never split across two commits, so a failed run
-resumes without skipping any of them. The provider should index its watermark column, or each
+them: the worker sets ``MountSpec.full_refresh`` when the mount's last full load is older than its
+``full_refresh_days`` (default 7) or its source was edited, and the run loads in full instead.
+Rows sharing one watermark value are never split across two commits, so a failed run resumes
+without skipping any of them. The provider should index its watermark column, or each
 incremental run scans the whole source table. On PostgreSQL a batch is COPYed into a temporary
 table and merged by one ``INSERT … ON CONFLICT (key) DO UPDATE``; the row count is carried forward
 from the rows it inserted (no ``count(*)``). The key's unique index is created when missing (a
@@ -109,14 +111,22 @@ def _to_int(v: Any) -> Any:
 
 
 def _to_date(v: Any) -> Any:
+    """A date from a date, a datetime, ISO text (``2020-01-02``, ``20200102``, with or without a time),
+    ``2020/01/02``, or a ``YYYYMMDD`` integer (SQLite stores ``20200102`` in a DATE column as one)."""
     if v is None:
         return v
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
         return v
+    if isinstance(v, int) and not isinstance(v, bool) and 10000101 <= v <= 99991231:
+        v = str(v)
     if isinstance(v, str):
-        return dt.date.fromisoformat(v.strip()[:10]) if v.strip() else None
+        s = v.strip()
+        if not s:
+            return None
+        day = s[:10] if s[4:5] in ("-", "/") else s[:8]
+        return dt.date.fromisoformat(day.replace("/", "-"))
     raise ValueError(v)
 
 
@@ -455,25 +465,16 @@ def _columns_match(engine: Engine, name: str, spec: MountSpec) -> bool:
 
 
 def quality_tally(spec: MountSpec, *, full_load: bool = False) -> QualityTally:
-    """The run's quality tally (A25.1): every 信息项 of the mount, and its key when it has one."""
+    """The run's quality tally (A25.1): every 信息项 of the mount, and its key when it has one.
+
+    A full load with a key keeps no key hashes (``track_keys=False``): the staging table's unique index
+    is built before the swap and a duplicate key fails the run, so every run that completes has unique
+    keys; keeping a hash of every key (about 70 bytes each, 69 MB at a million rows) would only ever
+    confirm that. Missing keys are still counted, and the peak memory of a sync stays independent of
+    the table's size."""
     items = [ItemSpec(c.name, c.data_type, c.length, c.sensitivity) for c in spec.columns]
     key = [c.name for c in spec.columns if spec.key_column and spec.mapping.get(c.item_id) == spec.key_column]
-    if full_load and key:
-        return _UniqueKeyTally(items, key=key[:1])
-    return QualityTally(items, key=key[:1])
-
-
-class _UniqueKeyTally(QualityTally):
-    """The tally of a full load with a key: the staging table's unique index is built before the swap,
-    and a duplicate key fails the run, so every run that completes has unique keys. Keeping a hash of
-    every key (about 70 bytes each, 69 MB at a million rows) would only ever confirm that; missing
-    keys are still counted, and the peak memory of a sync stays independent of the table's size."""
-
-    def _add_keys(self, columns: list[Sequence[Any]]) -> None:
-        column = columns[0]
-        missing = column.count(None) + column.count("")
-        self.key_missing += missing
-        self.key_rows += len(column) - missing
+    return QualityTally(items, key=key[:1], track_keys=not (full_load and key))
 
 
 def _checked(
@@ -513,20 +514,24 @@ class TableChannel:
             reader = _Reader(spec, source)
             base.ensure_state_table(env.base)
             final = base.table_name(spec.resource_id)
-            if spec.sync_mode == "incremental" and _columns_match(env.base, final, spec):
+            if spec.sync_mode != "incremental":
+                return self._full(spec, env, reader)
+            if spec.full_refresh:  # scheduled full refresh, or the source was edited: see the deletes
+                return self._full(spec, env, reader, mode=f"full_{spec.full_refresh}")
+            if _columns_match(env.base, final, spec):
                 with env.base.connect() as conn:
                     state = base.read_state(conn, final)
                 if state.synced_at is not None:
                     reader.ordered = True
                     return self._incremental(spec, env, reader, state)
-            return self._full(spec, env, reader)
+            return self._full(spec, env, reader, mode="full_initial")  # nothing (matching) loaded yet
         except (SQLAlchemyError, psycopg.Error) as exc:
             # e.g. a value the base column cannot hold; the transaction was rolled back whole.
             raise SyncFailed("写入大数据基座失败,本次同步未生效,请检查源数据与信息项类型", code="base_write") from exc
         finally:
             source.dispose()
 
-    def _full(self, spec: MountSpec, env: RunEnv, reader: RowSource) -> SyncOutcome:
+    def _full(self, spec: MountSpec, env: RunEnv, reader: RowSource, *, mode: str = "full") -> SyncOutcome:
         final = base.table_name(spec.resource_id)
         staging = base.staging_name(spec.resource_id)
         key = _key_spec(spec)
@@ -540,8 +545,8 @@ class TableChannel:
         names = [c.column for c in spec.columns]
         conn = env.base.connect()
         try:
-            trans = conn.begin()
             if is_pg:
+                trans = conn.begin()
                 dbapi = conn.connection.driver_connection
                 assert dbapi is not None
                 cols = ", ".join(_quote(n) for n in names)
@@ -552,13 +557,14 @@ class TableChannel:
                         env.progress(reader.rows_read, reader.bytes_read)
             else:
                 for batch in _checked(reader.batches(), tally):
-                    conn.execute(insert(staging_table), [dict(zip(names, row, strict=True)) for row, _ in batch])
+                    # SQLite: one short transaction per batch, begun only once the batch has been read,
+                    # so the platform's other writers (the run's lease renewals among them) are not
+                    # locked out while the source is read; readers keep the old table until the swap.
+                    with conn.begin():
+                        conn.execute(insert(staging_table), [dict(zip(names, row, strict=True)) for row, _ in batch])
                     watermark = _highest(watermark, batch)
-                    # SQLite: commit the staging load per batch so the platform's other writers are not
-                    # locked out; readers keep reading the old table until the swap below.
-                    trans.commit()
                     env.progress(reader.rows_read, reader.bytes_read)
-                    trans = conn.begin()
+                trans = conn.begin()
             if key is not None:
                 _create_key_index(conn, staging, key)
             # The swap: one transaction, so readers see the whole old or the whole new table.
@@ -585,7 +591,7 @@ class TableChannel:
             raise
         finally:
             conn.close()
-        outcome = SyncOutcome(reader.rows_read, reader.bytes_read, reader.rows_read, watermark, synced_at)
+        outcome = SyncOutcome(reader.rows_read, reader.bytes_read, reader.rows_read, watermark, synced_at, mode=mode)
         outcome.quality = dict(tally.summary())
         return outcome
 
@@ -635,7 +641,9 @@ class TableChannel:
         with env.base.connect() as conn:
             state = base.read_state(conn, final)
         env.progress(reader.rows_read, reader.bytes_read)
-        outcome = SyncOutcome(reader.rows_read, reader.bytes_read, state.row_count, watermark, state.synced_at or "")
+        outcome = SyncOutcome(
+            reader.rows_read, reader.bytes_read, state.row_count, watermark, state.synced_at or "", mode="incremental"
+        )
         outcome.quality = dict(tally.summary())
         return outcome
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:45:23.892406
+Create Date: 2026-11-25 14:14:02.718853
 """
 
 from collections.abc import Sequence
@@ -487,6 +487,7 @@ def upgrade() -> None:
         sa.Column("resource_id", sa.Integer(), nullable=False),
         sa.Column("table_name", sa.String(length=64), nullable=False),
         sa.Column("last_good_sync_at", govshare.db.UTCDateTime(), nullable=True),
+        sa.Column("last_full_refresh_at", govshare.db.UTCDateTime(), nullable=True),
         sa.Column("row_count", sa.BigInteger(), nullable=False),
         sa.Column("watermark", sa.JSON(), nullable=False),
         sa.Column("columns", sa.JSON(), nullable=False),
@@ -690,6 +691,8 @@ def upgrade() -> None:
         sa.Column("key_column", sa.String(length=128), nullable=False),
         sa.Column("mapping", sa.JSON(), nullable=False),
         sa.Column("test_table", sa.String(length=128), nullable=False),
+        sa.Column("full_refresh_days", sa.Integer(), nullable=False),
+        sa.Column("full_refresh_pending", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
@@ -878,6 +881,7 @@ def upgrade() -> None:
         sa.Column("latency_ms", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("progress", sa.BigInteger(), nullable=False),
+        sa.Column("mode", sa.String(length=24), nullable=False),
         sa.Column("quality", sa.JSON(), nullable=False),
         sa.Column("created_at", govshare.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
