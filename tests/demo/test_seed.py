@@ -162,10 +162,14 @@ def test_demo_command_seeds_its_own_database_and_keeps_it(tmp_path: Path, monkey
         if url:  # a server database that already holds a platform: --force resets it (migrations undone)
             assert runner.invoke(app, ["init"]).exit_code == 0
             get_settings.cache_clear()
-        first = runner.invoke(app, ["demo", "--no-serve", "--people", "2000", *reset_args])
+        first = runner.invoke(
+            app, ["demo", "--no-serve", "--people", "2000", "--mariadb-url", "", "--postgres-url", "", *reset_args]
+        )
         env.setenv("GOVSHARE_DATABASE_URL", url)
         get_settings.cache_clear()
-        again = runner.invoke(app, ["demo", "--no-serve", "--no-reset", "--people", "2000"])
+        again = runner.invoke(
+            app, ["demo", "--no-serve", "--no-reset", "--people", "2000", "--mariadb-url", "", "--postgres-url", ""]
+        )
     get_settings.cache_clear()
     assert first.exit_code == 0, first.output
     assert "已重建演示数据库" in first.stdout

@@ -4,17 +4,25 @@ would write, so the trail verifies; and the grant is still read on every call.""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
+from govshare.audit.actions import Action
 from govshare.audit.models import AuditRecord
+from govshare.db import Database
 from govshare.identity.actor import Actor
 from govshare.sharing import grants
+from govshare.sharing.access import record_access_and_audit
 from govshare.sharing.models import AccessRecord
 from tests.factories import Factory
+from tests.own_database import own_platform_database
 from tests.sharing.consumer_setup import World, build, read
 
 
@@ -52,3 +60,59 @@ def test_a_revoked_grant_refuses_the_next_call(client: TestClient, session: Sess
     r = read(client, world, limit=5)
     assert r.status_code == 403 and r.json()["code"] == "grant_revoked"
     assert "项目结束" in r.json()["detail"]
+
+
+@pytest.fixture
+def isolated_db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A database of its own, because concurrent transactions must really commit."""
+    with own_platform_database(database_url, tmp_path, "records") as db:
+        yield db
+
+
+def test_concurrent_reads_keep_every_chain_whole(isolated_db: Database) -> None:
+    """12 threads × 10 records at once (PostgreSQL: each takes a free read chain, SKIP LOCKED)."""
+    with isolated_db.session_scope() as s:
+        f = Factory(s)
+        provider, consumer = f.department("兰州市公安局"), f.department("兰州市民政局")
+        resource = f.published_resource(provider)
+        ids = (resource.id, provider.id, consumer.id)
+    actor = Actor.system()
+    errors: list[BaseException] = []
+
+    def reads() -> None:
+        try:
+            for _ in range(10):
+                with isolated_db.session_scope() as s:
+                    record_access_and_audit(
+                        s,
+                        actor,
+                        Action.data_read,
+                        kind="rows",
+                        resource_id=ids[0],
+                        provider_id=ids[1],
+                        consumer_department_id=ids[2],
+                        consumer_system_id=None,
+                        user_id=None,
+                        grant_id=None,
+                        purpose="并发测试",
+                        data_item_ids=[],
+                        row_count=1,
+                        audit_after={"rows": 1},
+                    )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reads) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with isolated_db.session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(AccessRecord)) == 120
+        reads_written = s.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == str(Action.data_read))
+        )
+        assert reads_written == 120
+        result = audit.verify(s)
+        assert result.ok, result.finding

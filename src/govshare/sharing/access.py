@@ -150,7 +150,7 @@ def record_access_and_audit(
     chain = audit._chain_for(action)
     head: Any = None
     spread = get_settings().security.audit_read_chains
-    if chain != audit.MAIN_CHAIN and conn.dialect.name in ("postgresql", "mysql", "mariadb"):
+    if chain != audit.MAIN_CHAIN and conn.dialect.name == "postgresql":
         # a read may go to any read chain: take the drawn one, or else any other that no concurrent
         # read holds right now, instead of queueing behind a held head until that commit's fsync
         head = conn.execute(
