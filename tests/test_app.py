@@ -1,0 +1,42 @@
+"""The application shell: every response carries the request id and the security headers, and the
+request's context (source IP, request id) reaches the services and the audit trail."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govshare.audit.models import AuditRecord
+from tests.helpers import csrf
+
+
+def test_responses_carry_the_request_id_and_security_headers(client: TestClient) -> None:
+    page = client.get("/login", headers={"X-Request-ID": "req-from-the-proxy"})
+    assert page.status_code == 200
+    assert page.headers["X-Request-ID"] == "req-from-the-proxy"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32 and generated != client.get("/healthz").headers["X-Request-ID"]
+    problem = client.get("/api/v1/no-such-thing")
+    assert problem.status_code == 404 and problem.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_static_assets_may_be_cached(client: TestClient) -> None:
+    css = client.get("/static/app.css")
+    assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")
+    assert css.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_request_context_reaches_the_audit_trail(client: TestClient, session: Session) -> None:
+    client.post(
+        "/login",
+        data={"username": "nobody-here", "password": "wrong-password-1", "csrf_token": csrf(client)},
+        headers={"X-Request-ID": "trace-4711"},
+        follow_redirects=False,
+    )
+    record = session.execute(select(AuditRecord).where(AuditRecord.request_id == "trace-4711")).scalar_one_or_none()
+    assert record is not None and record.source_ip == "testclient"
