@@ -19,7 +19,8 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -104,7 +105,8 @@ def compute_hash(rec: AuditRecord, seq: int | None = None) -> str:
     return digest(_canonical(rec, seq), _PROFILES.get(rec.algorithm, CryptoProfile.standard))
 
 
-def _chain_for(action: Action) -> int:
+def chain_for(action: Action) -> int:
+    """The chain a record of ``action`` goes to: the main chain, or a random read chain for reads."""
     spread = get_settings().security.audit_read_chains
     if action in READ_ACTIONS and spread > 0:
         return MAIN_CHAIN + 1 + secrets.randbelow(spread)
@@ -124,6 +126,47 @@ def _lock_head(session: Session, chain: int = MAIN_CHAIN) -> AuditChainHead:
     return head
 
 
+def record_values(
+    actor: Actor,
+    action: Action,
+    *,
+    chain: int,
+    seq: int,
+    prev_hash: str,
+    at: dt.datetime,
+    object_type: str = "",
+    object_id: object = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    outcome: str = "success",
+    department_id: int | None = None,
+) -> dict[str, Any]:
+    """Every column of one audit record, ``hash`` included, for the place (chain, seq, prev_hash) the
+    caller has locked. ``record`` uses it; so does a hot path that inserts the row itself (the consumer
+    data API writes it in one statement with its access record)."""
+    values: dict[str, Any] = {
+        "chain": chain,
+        "seq": seq,
+        "at": at,
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "department_id": department_id if department_id is not None else actor.department_id,
+        "role": actor.role_label,
+        "action": str(action),
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id != "" else "",
+        "before": redact(before),
+        "after": redact(after),
+        "source_ip": actor.context.source_ip,
+        "request_id": actor.context.request_id,
+        "outcome": outcome,
+        "algorithm": _ALGORITHMS[get_settings().security.crypto_profile],
+        "prev_hash": prev_hash,
+    }
+    values["hash"] = compute_hash(cast(AuditRecord, SimpleNamespace(**values)))
+    return values
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -137,28 +180,23 @@ def record(
     department_id: int | None = None,
 ) -> AuditRecord:
     """Append one record to its chain in the caller's transaction."""
-    chain = _chain_for(action)
+    chain = chain_for(action)
     head = _lock_head(session, chain)
-    rec = AuditRecord(
+    values = record_values(
+        actor,
+        action,
         chain=chain,
         seq=head.last_seq + 1,
-        at=now(),
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        department_id=department_id if department_id is not None else actor.department_id,
-        role=actor.role_label,
-        action=str(action),
-        object_type=object_type,
-        object_id=str(object_id) if object_id != "" else "",
-        before=redact(before),
-        after=redact(after),
-        source_ip=actor.context.source_ip,
-        request_id=actor.context.request_id,
-        outcome=outcome,
-        algorithm=_ALGORITHMS[get_settings().security.crypto_profile],
         prev_hash=head.last_hash,
+        at=now(),
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        outcome=outcome,
+        department_id=department_id,
     )
-    rec.hash = compute_hash(rec)
+    rec = AuditRecord(**values)
     session.add(rec)
     head.last_seq = rec.seq
     head.last_hash = rec.hash

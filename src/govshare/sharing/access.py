@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
@@ -147,7 +146,7 @@ def record_access_and_audit(
         request_id=request_id,
         detail=detail,
     )
-    chain = audit._chain_for(action)
+    chain = audit.chain_for(action)
     head: Any = None
     spread = get_settings().security.audit_read_chains
     if chain != audit.MAIN_CHAIN and conn.dialect.name == "postgresql":
@@ -172,31 +171,21 @@ def record_access_and_audit(
             department_id=consumer_department_id,
         )
         return
-    # the record's fields as ``audit.record`` sets them; a plain namespace, not an ORM object (only hashed
-    # and inserted), so ``audit.compute_hash`` gives the hash ``audit.verify`` recomputes
-    rec = SimpleNamespace(
+    values = audit.record_values(
+        actor,
+        action,
         chain=chain,
         seq=head.last_seq + 1,
-        at=at,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        department_id=consumer_department_id,
-        role=actor.role_label,
-        action=str(action),
-        object_type="resource",
-        object_id=str(resource_id),
-        before=None,
-        after=audit.redact(audit_after),
-        source_ip=actor.context.source_ip,
-        request_id=actor.context.request_id,
-        outcome="success",
-        algorithm=audit._ALGORITHMS[get_settings().security.crypto_profile],
         prev_hash=head.last_hash,
+        at=at,
+        object_type="resource",
+        object_id=resource_id,
+        after=audit_after,
+        department_id=consumer_department_id,
     )
-    rec_hash = audit.compute_hash(cast(AuditRecord, rec))
-    params = {f"a_{c}": getattr(rec, c) for c in _AUDIT_COLUMNS} | {"a_hash": rec_hash}
+    params = {f"a_{c}": values[c] for c in (*_AUDIT_COLUMNS, "hash")}
     params |= {f"r_{k}": v for k, v in access.items()}
-    params |= {"h_chain": chain, "h_seq": rec.seq, "h_hash": rec_hash}
+    params |= {"h_chain": chain, "h_seq": values["seq"], "h_hash": values["hash"]}
     if conn.dialect.name == "postgresql":
         conn.execute(_records_stmt(), params)  # one round trip for the head, the access and the audit record
         return
