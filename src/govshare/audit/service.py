@@ -22,7 +22,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,7 +32,6 @@ from govshare.audit.actions import READ_ACTIONS, Action
 from govshare.audit.models import AuditChainHead, AuditRecord
 from govshare.audit.repository import AuditFilter
 from govshare.config import CryptoProfile, get_settings
-from govshare.db import is_postgres
 from govshare.errors import NotFound
 from govshare.identity.actor import Actor
 from govshare.identity.models import User
@@ -113,17 +112,68 @@ def chain_for(action: Action) -> int:
     return MAIN_CHAIN
 
 
-def _lock_head(session: Session, chain: int = MAIN_CHAIN) -> AuditChainHead:
-    stmt = select(AuditChainHead).where(AuditChainHead.id == chain).with_for_update()
-    head = session.execute(stmt).scalar_one_or_none()
-    if head is None:
-        # Two transactions may start a chain at once: the loser's insert does nothing and it waits
-        # on the winner's row lock below, instead of failing on the primary key.
-        values = {"id": chain, "last_seq": 0, "last_hash": GENESIS}
-        insert = pg_insert if is_postgres(session) else sqlite_insert
-        session.execute(insert(AuditChainHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
-        head = session.execute(stmt).scalar_one()
-    return head
+_HEAD = AuditChainHead.__table__
+_LOCK_HEAD = (
+    select(_HEAD.c.id, _HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == bindparam("chain")).with_for_update()
+)
+# A read may go to any read chain: the drawn one, or else any other that no concurrent read holds right
+# now, instead of queueing behind a held head until that transaction's commit.
+_LOCK_FREE_HEAD = (
+    select(_HEAD.c.id, _HEAD.c.last_seq, _HEAD.c.last_hash)
+    .where(_HEAD.c.id.between(bindparam("first"), bindparam("last")))
+    .order_by((_HEAD.c.id == bindparam("chain")).desc(), func.random())
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
+@dataclass(frozen=True)
+class ChainPosition:
+    """The locked head of one chain: the next record goes to ``chain`` at ``last_seq + 1``."""
+
+    chain: int
+    last_seq: int
+    last_hash: str
+
+
+def lock_chain(session: Session, action: Action) -> ChainPosition:
+    """Lock the head of the chain a record of ``action`` goes to, until the transaction ends.
+
+    On PostgreSQL a read takes a free read chain (``SKIP LOCKED``) when the drawn one is held.
+    """
+    chain = chain_for(action)
+    conn = session.connection()
+    row = None
+    if chain != MAIN_CHAIN and conn.dialect.name == "postgresql":
+        spread = get_settings().security.audit_read_chains
+        bounds = {"first": MAIN_CHAIN + 1, "last": MAIN_CHAIN + spread, "chain": chain}
+        row = conn.execute(_LOCK_FREE_HEAD, bounds).first()
+        if row is not None and row.id != chain:
+            _start_chain(conn, chain)  # the drawn chain was busy or not started: start it for later reads
+    if row is None:
+        row = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
+    if row is None:
+        _start_chain(conn, chain)
+        row = conn.execute(_LOCK_HEAD, {"chain": chain}).one()
+    return ChainPosition(chain=row.id, last_seq=row.last_seq, last_hash=row.last_hash)
+
+
+def _start_chain(conn: Connection, chain: int) -> None:
+    # Two transactions may start a chain at once: the loser's insert does nothing (and, if it goes on
+    # to lock the head, waits on the winner's row lock) instead of failing on the primary key.
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    values = {"id": chain, "last_seq": 0, "last_hash": GENESIS}
+    conn.execute(insert(AuditChainHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def move_head(session: Session, position: ChainPosition, new_hash: str) -> None:
+    """Advance a locked head past the record just appended at ``position.last_seq + 1``."""
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == position.chain)
+        .values(last_seq=position.last_seq + 1, last_hash=new_hash)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_values(
@@ -180,14 +230,13 @@ def record(
     department_id: int | None = None,
 ) -> AuditRecord:
     """Append one record to its chain in the caller's transaction."""
-    chain = chain_for(action)
-    head = _lock_head(session, chain)
+    position = lock_chain(session, action)
     values = record_values(
         actor,
         action,
-        chain=chain,
-        seq=head.last_seq + 1,
-        prev_hash=head.last_hash,
+        chain=position.chain,
+        seq=position.last_seq + 1,
+        prev_hash=position.last_hash,
         at=now(),
         object_type=object_type,
         object_id=object_id,
@@ -198,8 +247,7 @@ def record(
     )
     rec = AuditRecord(**values)
     session.add(rec)
-    head.last_seq = rec.seq
-    head.last_hash = rec.hash
+    move_head(session, position, rec.hash)
     session.flush()
     return rec
 

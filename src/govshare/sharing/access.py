@@ -10,13 +10,12 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
 from govshare.audit.models import AuditChainHead, AuditRecord
-from govshare.config import get_settings
 from govshare.identity.actor import Actor
 from govshare.kit import clock
 from govshare.sharing.models import AccessRecord
@@ -64,14 +63,6 @@ def record_access(
 _ACCESS = cast(Table, AccessRecord.__table__)
 _AUDIT = cast(Table, AuditRecord.__table__)
 _HEAD = cast(Table, AuditChainHead.__table__)
-_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == bindparam("chain")).with_for_update()
-_LOCK_FREE_HEAD = (
-    select(_HEAD.c.id, _HEAD.c.last_seq, _HEAD.c.last_hash)
-    .where(_HEAD.c.id.between(bindparam("first"), bindparam("last")))
-    .order_by((_HEAD.c.id == bindparam("chain")).desc(), func.random())
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
 
 
 def _access_values(
@@ -126,9 +117,10 @@ def record_access_and_audit(
     detail: dict[str, Any] | None = None,
     audit_after: dict[str, Any] | None = None,
 ) -> None:
-    """The access record and its audit record (``audit.record``'s chain, hash and fields), without
-    ORM objects: the head of a read chain is locked, then on PostgreSQL the head's update, the access
-    record and the audit record go in one statement. In the caller's transaction, not committed."""
+    """The access record and its audit record, without ORM objects: the audit service locks a read
+    chain's head and computes the record (``audit.lock_chain``, ``audit.record_values``); then on
+    PostgreSQL the head's update, the access record and the audit record go in one statement. In the
+    caller's transaction, not committed."""
     conn = session.connection()
     at = clock.now()
     access = _access_values(
@@ -146,37 +138,13 @@ def record_access_and_audit(
         request_id=request_id,
         detail=detail,
     )
-    chain = audit.chain_for(action)
-    head: Any = None
-    spread = get_settings().security.audit_read_chains
-    if chain != audit.MAIN_CHAIN and conn.dialect.name == "postgresql":
-        # a read may go to any read chain: take the drawn one, or else any other that no concurrent
-        # read holds right now, instead of queueing behind a held head until that commit's fsync
-        head = conn.execute(
-            _LOCK_FREE_HEAD, {"first": audit.MAIN_CHAIN + 1, "last": audit.MAIN_CHAIN + spread, "chain": chain}
-        ).first()
-        if head is not None:
-            chain = head.id
-    if head is None:
-        head = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
-    if head is None:  # a chain's first record: the ordinary path creates its head
-        session.execute(insert(AccessRecord), [access])
-        audit.record(
-            session,
-            actor,
-            action,
-            object_type="resource",
-            object_id=resource_id,
-            after=audit_after,
-            department_id=consumer_department_id,
-        )
-        return
+    position = audit.lock_chain(session, action)
     values = audit.record_values(
         actor,
         action,
-        chain=chain,
-        seq=head.last_seq + 1,
-        prev_hash=head.last_hash,
+        chain=position.chain,
+        seq=position.last_seq + 1,
+        prev_hash=position.last_hash,
         at=at,
         object_type="resource",
         object_id=resource_id,
@@ -185,7 +153,7 @@ def record_access_and_audit(
     )
     params = {f"a_{c}": values[c] for c in (*_AUDIT_COLUMNS, "hash")}
     params |= {f"r_{k}": v for k, v in access.items()}
-    params |= {"h_chain": chain, "h_seq": values["seq"], "h_hash": values["hash"]}
+    params |= {"h_chain": position.chain, "h_seq": values["seq"], "h_hash": values["hash"]}
     if conn.dialect.name == "postgresql":
         conn.execute(_records_stmt(), params)  # one round trip for the head, the access and the audit record
         return
