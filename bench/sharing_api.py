@@ -303,8 +303,50 @@ def start_keys(setup: Setup, connections: int) -> list[str]:
 # --- (a) the bare endpoint -------------------------------------------------------------------------
 
 
+def _bare_page(found: Any, limit: int) -> Any:
+    """The bare endpoints' answer: the page's two columns and the next key, as JSON."""
+    from starlette.responses import Response
+
+    page = found[:limit]
+    body = {"rows": [{"i1": r[0], "i5": r[1]} for r in page], "next": page[-1][0] if len(found) > limit else None}
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json")
+
+
 def make_bare_app() -> Any:
-    """Same rows, same table, same driver and pool; nothing else (the baseline)."""
+    """Same rows, same table, built like the platform's rows endpoint on PostgreSQL (a route served
+    straight on the event loop, psycopg's asynchronous connection from a pool of the same size), with
+    nothing else: no authentication, grant, masking or records (the baseline)."""
+    from psycopg_pool import AsyncConnectionPool
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from govshare.sharing.consumer_rows import POOL_SIZE
+
+    env = json.loads(os.environ["BENCH_BARE"])
+    key, phone, table = env["key"], env["phone"], env["table"]
+    first = f"SELECT {key}, {phone} FROM {table} ORDER BY {key} LIMIT %(n)s"
+    after_stmt = f"SELECT {key}, {phone} FROM {table} WHERE {key} > %(after)s ORDER BY {key} LIMIT %(n)s"
+    pools: list[Any] = []
+
+    async def rows(request: Request) -> Response:
+        if not pools:
+            pools.append(AsyncConnectionPool(env["url"], min_size=1, max_size=POOL_SIZE, open=False))
+            await pools[0].open()
+        after = request.query_params.get("after", "")
+        limit = int(request.query_params.get("limit", "100"))
+        async with pools[0].connection() as conn:
+            cur = await conn.execute(after_stmt if after else first, {"after": after, "n": limit + 1})
+            found = await cur.fetchall()
+        return _bare_page(found, limit)
+
+    return Starlette(routes=[Route("/rows", rows)])
+
+
+def make_bare_fastapi_app() -> Any:
+    """(f) the same rows written the way a route is usually written with this codebase's stack: a FastAPI
+    route (a worker thread per call) reading through SQLAlchemy; for reference."""
     from fastapi import FastAPI, Query
     from sqlalchemy import text
     from starlette.responses import Response
@@ -325,20 +367,14 @@ def make_bare_app() -> Any:
                 found = conn.execute(after_stmt, {"after": after, "n": limit + 1}).all()
             else:
                 found = conn.execute(first, {"n": limit + 1}).all()
-        page = found[:limit]
-        body = {
-            "rows": [{"i1": r[0], "i5": r[1]} for r in page],
-            "next": page[-1][0] if len(found) > limit else None,
-        }
-        return Response(
-            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json"
-        )
+        return _bare_page(found, limit)
 
     return app
 
 
 if os.environ.get("BENCH_BARE"):
     bare_app = make_bare_app()
+    bare_fastapi_app = make_bare_fastapi_app()
 
 
 # --- servers ------------------------------------------------------------------------------------
@@ -429,7 +465,9 @@ async def _http_get(
 
 def load(spec: dict[str, Any]) -> dict[str, Any]:
     """Drive one server: ``connections`` connections for ``warmup`` + ``seconds`` seconds."""
-    return asyncio.run(_load(spec))
+    import uvloop
+
+    return uvloop.run(_load(spec))
 
 
 async def _load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -699,14 +737,14 @@ def main() -> int:
     parser.add_argument(
         "--limiter",
         choices=("redis", "database"),
-        default="redis",
+        default="database",
         help="where the platform keeps nonces and rate counters (GOVSHARE_REDIS_URL or the database)",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--pg-url", default=os.environ.get("GOVSHARE_BENCH_SHARING_PG_URL", DEFAULT_PG_URL))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
-    parser.add_argument("--only", default="a,b,c,d", help="which servers to run, e.g. a,b")
+    parser.add_argument("--only", default="a,b,c,d,f", help="which servers to run, e.g. a,b")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile N platform requests")
     parser.add_argument("--load-spec", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -736,16 +774,18 @@ def main() -> int:
         results: dict[str, dict[str, Any]] = {}
         common = {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup}
 
-        if "a" in only:
-            port = free_port()
-            bare_env = env | {
-                "BENCH_BARE": json.dumps(
-                    {"url": url, "key": setup.key_column, "phone": setup.phone_column, "table": setup.table}
-                )
-            }
-            bare_cmd = uvicorn_cmd("sharing_api:bare_app", port, args.workers, "bench")
-            with server(bare_cmd, bare_env, port, "/rows") as proc:
-                results["a"] = run_load({"kind": "bare", "port": port, "starts": starts} | common, url, proc.pid)
+        bare_env = env | {
+            "BENCH_BARE": json.dumps(
+                {"url": url, "key": setup.key_column, "phone": setup.phone_column, "table": setup.table}
+            )
+        }
+        for key, bare in (("a", "bare_app"), ("f", "bare_fastapi_app")):
+            if key in only:
+                port = free_port()
+                with server(
+                    uvicorn_cmd(f"sharing_api:{bare}", port, args.workers, "bench"), bare_env, port, "/rows"
+                ) as proc:
+                    results[key] = run_load({"kind": "bare", "port": port, "starts": starts} | common, url, proc.pid)
         if "b" in only:
             from govshare.exchange.base import encode_watermark
             from govshare.sharing.data import encode_cursor
@@ -758,6 +798,7 @@ def main() -> int:
                 spec = {"kind": "platform", "port": port, "starts": cursors, "code": setup.resource_code}
                 spec |= {"grant_id": setup.grant_id, "app_key": setup.app_key, "secret": setup.secret} | common
                 results["b"] = run_load(spec, url, proc.pid)
+            results["b"] |= verify_records(url, results["b"])
         if "c" in only or "d" in only:
             with tempfile.TemporaryDirectory(prefix="govshare-bench-") as tmp:
                 db_path = Path(tmp) / "bench.db"
@@ -781,9 +822,30 @@ def main() -> int:
     return report(results, args)
 
 
+def verify_records(url: str, result: dict[str, Any]) -> dict[str, Any]:
+    """After the platform's run: every read chain of the audit trail verifies, and there is an access
+    record for every page served (the load counts only measured pages: at least that many)."""
+    from sqlalchemy import func, select
+
+    from govshare.audit import service as audit
+    from govshare.db import Database
+    from govshare.sharing.models import AccessRecord
+
+    db = Database(url)
+    try:
+        with db.session_scope() as session:
+            verified = audit.verify(session)
+            records = int(session.scalar(select(func.count()).select_from(AccessRecord)) or 0)
+    finally:
+        db.dispose()
+    print(f"  audit trail verified: {verified.ok} ({verified.checked} records); access records: {records}")
+    return {"audit_ok": verified.ok, "access_records": records}
+
+
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     labels = {
-        "a": f"(a) bare endpoint, {args.workers} worker(s)",
+        "a": f"(a) bare endpoint, same stack, {args.workers} worker(s)",
+        "f": f"(f) bare FastAPI + SQLAlchemy route, {args.workers} worker(s)",
         "b": f"(b) platform, HMAC + grant + mask + records, {args.workers} worker(s)",
         "c": "(c) Datasette on SQLite, 1 process, default settings",
         "d": "(d) Datasette tuned: -i, no count/facets/suggestions",
@@ -791,7 +853,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     print(
         f"\n{'':<58} {'req/s':>8} {'rows/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"
     )
-    for key in ("a", "b", "c", "d"):
+    for key in ("a", "f", "b", "c", "d"):
         r = results.get(key)
         if r is None:
             continue
@@ -829,6 +891,8 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     d = results.get("d")
     if d is not None and b is not None and d["rps"]:
         print(f"platform / tuned Datasette throughput: ×{b['rps'] / d['rps']:.2f} (for reference, no target)")
+    if "b" in results and "f" in results:
+        print(f"platform / bare FastAPI route throughput: ×{results['b']['rps'] / results['f']['rps']:.2f} (reference)")
     if a is not None and b is not None and a["server_cpu_ms"]:
         spent_a, spent_b = a["server_cpu_ms"] + a["pg_cpu_ms"], b["server_cpu_ms"] + b["pg_cpu_ms"]
         print(f"CPU per request, servers + PostgreSQL: bare {spent_a:.2f} ms, platform {spent_b:.2f} ms")

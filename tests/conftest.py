@@ -94,6 +94,8 @@ def session(connection: Connection) -> Iterator[Session]:
 class _TestDatabase(Database):
     """Hands every request the test's own session, so the test's rollback undoes requests too."""
 
+    own_connections = False  # the consumer data API's asynchronous path could not see the test's data
+
     def __init__(self, session: Session, url: str) -> None:
         self._session = session
         self.url = url

@@ -213,6 +213,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        consumer_rows = getattr(app.state, "consumer_rows", None)
+        if consumer_rows is not None:  # the consumer data API's connection pool of this event loop
+            await consumer_rows.close()
         if background is not None and not await asyncio.to_thread(background.stop):
             log.warning("作业线程未在时限内结束;其作业的租约到期后由其他作业进程接管")
 

@@ -99,6 +99,10 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
 class Database:
     """The engine and session factory of one platform database."""
 
+    # the consumer data API may use connections of its own (``sharing.consumer_rows``); a test database
+    # that hands every request the test's one transaction says no
+    own_connections = True
+
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)

@@ -19,7 +19,7 @@ from govshare.audit.models import AuditRecord
 from govshare.db import Database
 from govshare.identity.actor import Actor
 from govshare.sharing import grants
-from govshare.sharing.access import record_access_and_audit
+from govshare.sharing.access import ReadRecord, record_access_and_audit
 from govshare.sharing.models import AccessRecord
 from tests.factories import Factory
 from tests.own_database import own_platform_database
@@ -85,19 +85,21 @@ def test_concurrent_reads_keep_every_chain_whole(isolated_db: Database) -> None:
                 with isolated_db.session_scope() as s:
                     record_access_and_audit(
                         s,
-                        actor,
-                        Action.data_read,
-                        kind="rows",
-                        resource_id=ids[0],
-                        provider_id=ids[1],
-                        consumer_department_id=ids[2],
-                        consumer_system_id=None,
-                        user_id=None,
-                        grant_id=None,
-                        purpose="并发测试",
-                        data_item_ids=[],
-                        row_count=1,
-                        audit_after={"rows": 1},
+                        ReadRecord(
+                            actor,
+                            Action.data_read,
+                            kind="rows",
+                            resource_id=ids[0],
+                            provider_id=ids[1],
+                            consumer_department_id=ids[2],
+                            consumer_system_id=None,
+                            user_id=None,
+                            grant_id=None,
+                            purpose="并发测试",
+                            data_item_ids=[],
+                            row_count=1,
+                            audit_after={"rows": 1},
+                        ),
                     )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

@@ -103,10 +103,11 @@ def test_rotation_stops_the_old_secret_at_once(client: TestClient, session: Sess
 
 
 def test_rate_limit_gives_429_with_retry_after(client: TestClient, factory: Factory, session: Session) -> None:
+    # frozen before the grant is issued: its first day is the frozen one, whatever the hour of the run
+    clock.set_now(dt.datetime(2026, 11, 25, 10, 0, 5, tzinfo=dt.UTC))
     world = build(factory, session, rows=1)
     world.system.rate_limit_per_minute = 3
     session.flush()
-    clock.set_now(dt.datetime(2026, 11, 25, 10, 0, 5, tzinfo=dt.UTC))
     ts = int(clock.now().timestamp())
     for _ in range(3):
         assert _get(client, world, _headers(world, timestamp=ts)).status_code == 200  # type: ignore[attr-defined]

@@ -113,12 +113,12 @@ def chain_for(action: Action) -> int:
 
 
 _HEAD = AuditChainHead.__table__
-_LOCK_HEAD = (
+LOCK_HEAD = (
     select(_HEAD.c.id, _HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == bindparam("chain")).with_for_update()
 )
 # A read may go to any read chain: the drawn one, or else any other that no concurrent read holds right
 # now, instead of queueing behind a held head until that transaction's commit.
-_LOCK_FREE_HEAD = (
+LOCK_FREE_HEAD = (
     select(_HEAD.c.id, _HEAD.c.last_seq, _HEAD.c.last_hash)
     .where(_HEAD.c.id.between(bindparam("first"), bindparam("last")))
     .order_by((_HEAD.c.id == bindparam("chain")).desc(), func.random())
@@ -139,23 +139,37 @@ class ChainPosition:
 def lock_chain(session: Session, action: Action) -> ChainPosition:
     """Lock the head of the chain a record of ``action`` goes to, until the transaction ends.
 
-    On PostgreSQL a read takes a free read chain (``SKIP LOCKED``) when the drawn one is held.
+    On PostgreSQL a read takes a free read chain (``SKIP LOCKED``) when the drawn one is held; the read
+    chains are started together the first time none is free (never one by one on the request path: an
+    insert next to a held head waits for that head's transaction).
     """
     chain = chain_for(action)
     conn = session.connection()
     row = None
     if chain != MAIN_CHAIN and conn.dialect.name == "postgresql":
-        spread = get_settings().security.audit_read_chains
-        bounds = {"first": MAIN_CHAIN + 1, "last": MAIN_CHAIN + spread, "chain": chain}
-        row = conn.execute(_LOCK_FREE_HEAD, bounds).first()
-        if row is not None and row.id != chain:
-            _start_chain(conn, chain)  # the drawn chain was busy or not started: start it for later reads
+        row = conn.execute(LOCK_FREE_HEAD, free_head_params(chain)).first()
+        if row is None:
+            start_read_chains(conn)
     if row is None:
-        row = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
+        row = conn.execute(LOCK_HEAD, {"chain": chain}).first()
     if row is None:
         _start_chain(conn, chain)
-        row = conn.execute(_LOCK_HEAD, {"chain": chain}).one()
+        row = conn.execute(LOCK_HEAD, {"chain": chain}).one()
     return ChainPosition(chain=row.id, last_seq=row.last_seq, last_hash=row.last_hash)
+
+
+def free_head_params(chain: int) -> dict[str, int]:
+    """Parameters of ``LOCK_FREE_HEAD`` for a read drawn to ``chain``."""
+    return {"first": MAIN_CHAIN + 1, "last": MAIN_CHAIN + get_settings().security.audit_read_chains, "chain": chain}
+
+
+def start_read_chains(conn: Connection) -> None:
+    """Every read chain's head, where missing (an insert only for those the snapshot lacks)."""
+    chains = range(MAIN_CHAIN + 1, MAIN_CHAIN + 1 + get_settings().security.audit_read_chains)
+    existing = set(conn.execute(select(_HEAD.c.id).where(_HEAD.c.id.in_(chains))).scalars())
+    for chain in chains:
+        if chain not in existing:
+            _start_chain(conn, chain)
 
 
 def _start_chain(conn: Connection, chain: int) -> None:
@@ -215,6 +229,15 @@ def record_values(
     }
     values["hash"] = compute_hash(cast(AuditRecord, SimpleNamespace(**values)))
     return values
+
+
+def record_values_at(
+    position: ChainPosition, actor: Actor, action: Action, *, at: dt.datetime, **fields: Any
+) -> dict[str, Any]:
+    """``record_values`` for the record that follows a locked head's ``position``."""
+    return record_values(
+        actor, action, chain=position.chain, seq=position.last_seq + 1, prev_hash=position.last_hash, at=at, **fields
+    )
 
 
 def record(

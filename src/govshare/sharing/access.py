@@ -7,6 +7,7 @@ The caller writes the matching audit record (``Action.data_read`` / ``data_expor
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -98,69 +99,75 @@ def _access_values(
     }
 
 
-def record_access_and_audit(
-    session: Session,
-    actor: Actor,
-    action: Action,
-    *,
-    kind: str,
-    resource_id: int,
-    provider_id: int,
-    consumer_department_id: int,
-    consumer_system_id: int | None,
-    user_id: int | None,
-    grant_id: int | None,
-    purpose: str,
-    data_item_ids: list[int],
-    row_count: int,
-    request_id: str = "",
-    detail: dict[str, Any] | None = None,
-    audit_after: dict[str, Any] | None = None,
-) -> None:
+@dataclass(frozen=True)
+class ReadRecord:
+    """What the access record and its audit record say of one read (everything but the chain)."""
+
+    actor: Actor
+    action: Action
+    kind: str
+    resource_id: int
+    provider_id: int
+    consumer_department_id: int
+    consumer_system_id: int | None
+    user_id: int | None
+    grant_id: int | None
+    purpose: str
+    data_item_ids: list[int]
+    row_count: int
+    request_id: str = ""
+    detail: dict[str, Any] | None = None
+    audit_after: dict[str, Any] | None = None
+
+
+def records_params(read: ReadRecord, position: audit.ChainPosition, at: dt.datetime) -> dict[str, Any]:
+    """The parameters of ``records_statements`` for ``read`` at the locked ``position``: ``h_*`` the
+    head, ``r_*`` the access record, ``a_*`` the audit record (its hash computed by the audit service)."""
+    access = _access_values(
+        at=at,
+        kind=read.kind,
+        resource_id=read.resource_id,
+        provider_id=read.provider_id,
+        consumer_department_id=read.consumer_department_id,
+        consumer_system_id=read.consumer_system_id,
+        user_id=read.user_id,
+        grant_id=read.grant_id,
+        purpose=read.purpose,
+        data_item_ids=read.data_item_ids,
+        row_count=read.row_count,
+        request_id=read.request_id,
+        detail=read.detail,
+    )
+    values = audit.record_values_at(
+        position,
+        read.actor,
+        read.action,
+        at=at,
+        object_type="resource",
+        object_id=read.resource_id,
+        after=read.audit_after,
+        department_id=read.consumer_department_id,
+    )
+    params = {f"a_{c}": values[c] for c in (*_AUDIT_COLUMNS, "hash")}
+    params |= {f"r_{k}": v for k, v in access.items()}
+    params |= {"h_chain": position.chain, "h_seq": values["seq"], "h_hash": values["hash"]}
+    return params
+
+
+def record_access_and_audit(session: Session, read: ReadRecord) -> None:
     """The access record and its audit record, without ORM objects: the audit service locks a read
     chain's head and computes the record (``audit.lock_chain``, ``audit.record_values``); then on
     PostgreSQL the head's update, the access record and the audit record go in one statement. In the
     caller's transaction, not committed."""
     conn = session.connection()
     at = clock.now()
-    access = _access_values(
-        at=at,
-        kind=kind,
-        resource_id=resource_id,
-        provider_id=provider_id,
-        consumer_department_id=consumer_department_id,
-        consumer_system_id=consumer_system_id,
-        user_id=user_id,
-        grant_id=grant_id,
-        purpose=purpose,
-        data_item_ids=data_item_ids,
-        row_count=row_count,
-        request_id=request_id,
-        detail=detail,
-    )
-    position = audit.lock_chain(session, action)
-    values = audit.record_values(
-        actor,
-        action,
-        chain=position.chain,
-        seq=position.last_seq + 1,
-        prev_hash=position.last_hash,
-        at=at,
-        object_type="resource",
-        object_id=resource_id,
-        after=audit_after,
-        department_id=consumer_department_id,
-    )
-    params = {f"a_{c}": values[c] for c in (*_AUDIT_COLUMNS, "hash")}
-    params |= {f"r_{k}": v for k, v in access.items()}
-    params |= {"h_chain": position.chain, "h_seq": values["seq"], "h_hash": values["hash"]}
+    position = audit.lock_chain(session, read.action)
+    params = records_params(read, position, at)
     if conn.dialect.name == "postgresql":
-        conn.execute(_records_stmt(), params)  # one round trip for the head, the access and the audit record
+        conn.execute(records_statement(), params)  # one round trip for the head, the access and the audit record
         return
-    move_head, add_access, add_audit = _statements()
-    conn.execute(move_head, params)
-    conn.execute(add_access, params)
-    conn.execute(add_audit, params)
+    for statement in _statements():
+        conn.execute(statement, params)
 
 
 _AUDIT_COLUMNS = (
@@ -182,7 +189,7 @@ _AUDIT_COLUMNS = (
     "algorithm",
     "prev_hash",
 )
-_ACCESS_COLUMNS = (
+ACCESS_COLUMNS = (
     "at",
     "kind",
     "resource_id",
@@ -199,6 +206,9 @@ _ACCESS_COLUMNS = (
 )
 
 
+AUDIT_COLUMNS = (*_AUDIT_COLUMNS, "hash")
+
+
 @lru_cache(maxsize=1)
 def _statements() -> tuple[Update, Insert, Insert]:
     """Built once with bound parameters (``h_*`` the head, ``r_*`` the access record, ``a_*`` the audit record)."""
@@ -207,7 +217,7 @@ def _statements() -> tuple[Update, Insert, Insert]:
         .where(_HEAD.c.id == bindparam("h_chain"))
         .values(last_seq=bindparam("h_seq"), last_hash=bindparam("h_hash"))
     )
-    add_access = insert(_ACCESS).values({c: bindparam(f"r_{c}", type_=_ACCESS.c[c].type) for c in _ACCESS_COLUMNS})
+    add_access = insert(_ACCESS).values({c: bindparam(f"r_{c}", type_=_ACCESS.c[c].type) for c in ACCESS_COLUMNS})
     add_audit = insert(_AUDIT).values(
         {c: bindparam(f"a_{c}", type_=_AUDIT.c[c].type) for c in (*_AUDIT_COLUMNS, "hash")}
     )
@@ -215,7 +225,7 @@ def _statements() -> tuple[Update, Insert, Insert]:
 
 
 @lru_cache(maxsize=1)
-def _records_stmt() -> Insert:
+def records_statement() -> Insert:
     """PostgreSQL: the three writes as one statement (data-modifying CTEs)."""
     move_head, add_access, add_audit = _statements()
     return add_audit.add_cte(move_head.cte("move_head")).add_cte(add_access.cte("add_access"))

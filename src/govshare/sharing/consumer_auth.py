@@ -44,6 +44,7 @@ from govshare.sharing.ratelimit import RedisLimiter, limiter
 TIMESTAMP_WINDOW_SECONDS = 300
 TOKEN_MINUTES = 15
 TOKEN_PREFIX = "gsa_"
+NONCE_TTL_SECONDS = 2 * TIMESTAMP_WINDOW_SECONDS
 _NONCE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 
 
@@ -105,7 +106,7 @@ class SignedRequest:
     context: RequestContext
 
 
-_SYSTEM_COLUMNS = (
+SYSTEM_COLUMNS = (
     ConsumerSystem.id,
     ConsumerSystem.department_id,
     ConsumerSystem.name,
@@ -122,21 +123,36 @@ SystemRow = Row[int, int, str, str, str, str, int, dt.datetime]
 
 _SYSTEMS = cast(Table, ConsumerSystem.__table__)
 # built once, plain Core on the connection (no ORM statement): this runs on every call of the data API
-_SYSTEM_BY_KEY = select(*(_SYSTEMS.c[c.key] for c in _SYSTEM_COLUMNS)).where(_SYSTEMS.c.app_key == bindparam("app_key"))
+SYSTEM_BY_KEY = select(*(_SYSTEMS.c[c.key] for c in SYSTEM_COLUMNS)).where(_SYSTEMS.c.app_key == bindparam("app_key"))
+
+
+_TOKENS = cast(Table, ConsumerToken.__table__)
+# a bearer token's system, with the token's times, in one statement
+SYSTEM_BY_TOKEN = (
+    select(*(_SYSTEMS.c[c.key] for c in SYSTEM_COLUMNS), _TOKENS.c.issued_at, _TOKENS.c.expires_at)
+    .join_from(_TOKENS, _SYSTEMS, _SYSTEMS.c.id == _TOKENS.c.consumer_system_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+TokenRow = Row[int, int, str, str, str, str, int, dt.datetime, dt.datetime, dt.datetime]
 
 
 def _system_by_key(session: Session, app_key: str) -> SystemRow | None:
-    return cast("SystemRow | None", session.connection().execute(_SYSTEM_BY_KEY, {"app_key": app_key}).first())
+    return cast("SystemRow | None", session.connection().execute(SYSTEM_BY_KEY, {"app_key": app_key}).first())
 
 
-def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
-    h = req.headers
-    app_key = h.get("x-gs-key", "")
+def app_key_of(req: SignedRequest) -> str:
+    app_key = req.headers.get("x-gs-key", "")
     if not app_key:
         raise ConsumerUnauthorized("缺少应用系统身份:请携带 X-GS-Key 等签名请求头,或 Bearer 令牌", code="key_unknown")
-    system = _system_by_key(session, app_key)
+    return app_key
+
+
+def verify_signature(system: SystemRow | None, req: SignedRequest) -> str:
+    """The checks of a signed request that need no storage: the key is known, the timestamp fresh, the
+    signature right and the system active. Returns the nonce, still to be claimed."""
     if system is None:
         raise ConsumerUnauthorized("应用系统标识(X-GS-Key)无效", code="key_unknown")
+    h = req.headers
     timestamp, nonce, sent = h.get("x-gs-timestamp", ""), h.get("x-gs-nonce", ""), h.get("x-gs-signature", "")
     if not timestamp.isdigit() or abs(int(timestamp) - clock.now().timestamp()) > TIMESTAMP_WINDOW_SECONDS:
         raise ConsumerUnauthorized(
@@ -152,47 +168,80 @@ def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
         raise ConsumerUnauthorized("请求签名(X-GS-Signature)不正确", code="signature_invalid")
     if system.status != SystemStatus.active:
         raise SystemDisabled("应用系统已停用,请联系本部门数据资源管理员")
-    fresh, retry_after = limiter().claim_nonce_and_hit(
-        session, system.id, system.app_key, nonce, 2 * TIMESTAMP_WINDOW_SECONDS, system.rate_limit_per_minute
-    )
+    return nonce
+
+
+def check_claim(system: SystemRow, fresh: bool, retry_after: int | None) -> None:
+    """Refuse a replayed nonce, then a call over the system's limit (what the limiter answered)."""
     if not fresh:
         raise ConsumerUnauthorized("该请求已处理过(X-GS-Nonce 重复使用),请勿重放请求", code="nonce_reused")
-    _refuse_over_limit(system, retry_after)
+    refuse_over_limit(system, retry_after)
+
+
+def _check_hmac(session: Session, req: SignedRequest) -> SystemRow:
+    system = _system_by_key(session, app_key_of(req))
+    nonce = verify_signature(system, req)
+    assert system is not None
+    fresh, retry_after = limiter().claim_nonce_and_hit(
+        session, system.id, system.app_key, nonce, NONCE_TTL_SECONDS, system.rate_limit_per_minute
+    )
+    check_claim(system, fresh, retry_after)
     return system
 
 
-def _refuse_over_limit(system: SystemRow, retry_after: int | None) -> None:
+def refuse_over_limit(system: SystemRow, retry_after: int | None) -> None:
     if retry_after is not None:
         raise RateLimited(f"调用过于频繁:每分钟最多 {system.rate_limit_per_minute} 次,请稍后重试", retry_after)
 
 
-def _check_bearer(session: Session, token: str) -> SystemRow:
-    expired = ConsumerUnauthorized("访问令牌无效或已过期,请重新获取", code="token_expired")
+def token_hash_of(req: SignedRequest) -> str | None:
+    """The keyed hash of the request's bearer token (None: no bearer token; a malformed one is refused)."""
+    header = req.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
     if not token.startswith(TOKEN_PREFIX):
-        raise expired
-    found = session.execute(
-        select(ConsumerToken.consumer_system_id, ConsumerToken.issued_at, ConsumerToken.expires_at).where(
-            ConsumerToken.token_hash == token_hash(token, get_settings().security.secret_key)
-        )
-    ).first()
-    if found is None or found.expires_at <= clock.now():
-        raise expired
-    system = session.execute(select(*_SYSTEM_COLUMNS).where(ConsumerSystem.id == found.consumer_system_id)).first()
-    if system is None or found.issued_at < system.secret_rotated_at:
-        raise expired  # the secret was rotated after the token was issued
-    if system.status != SystemStatus.active:
+        raise _token_expired()
+    return token_hash(token, get_settings().security.secret_key)
+
+
+def _token_expired() -> ConsumerUnauthorized:
+    return ConsumerUnauthorized("访问令牌无效或已过期,请重新获取", code="token_expired")
+
+
+def check_token(row: TokenRow | None) -> SystemRow:
+    """The system of a bearer token read by ``SYSTEM_BY_TOKEN``, or a refusal."""
+    if row is None or _aware(row.expires_at) <= clock.now():
+        raise _token_expired()
+    if row.issued_at < row.secret_rotated_at:
+        raise _token_expired()  # the secret was rotated after the token was issued
+    if row.status != SystemStatus.active:
         raise SystemDisabled("应用系统已停用,请联系本部门数据资源管理员")
-    return system
+    return cast(SystemRow, row)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def _check_bearer(session: Session, digest: str) -> SystemRow:
+    found = session.connection().execute(SYSTEM_BY_TOKEN, {"token_hash": digest}).first()
+    return check_token(cast("TokenRow | None", found))
 
 
 def authenticate(session: Session, req: SignedRequest, *, allow_bearer: bool = True) -> ConsumerCaller:
     """The calling system, or a refusal; counts the request against the system's rate limit."""
-    header = req.headers.get("authorization", "")
-    if allow_bearer and header.lower().startswith("bearer "):
-        system = _check_bearer(session, header[7:].strip())
-        _refuse_over_limit(system, limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute))
+    digest = token_hash_of(req) if allow_bearer else None
+    if digest is not None:
+        system = _check_bearer(session, digest)
+        refuse_over_limit(system, limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute))
     else:
         system = _check_hmac(session, req)  # the nonce is spent and the call counted in one step
+    return caller_of(system, req)
+
+
+def caller_of(system: SystemRow, req: SignedRequest) -> ConsumerCaller:
+    """The authenticated system of ``req`` as services see it."""
     return ConsumerCaller(
         system_id=system.id,
         department_id=system.department_id,
@@ -229,6 +278,24 @@ def issue_token(session: Session, caller: ConsumerCaller) -> tuple[str, dt.datet
 
 
 _REFUSALS = (ConsumerUnauthorized, SystemDisabled, RateLimited)
+REFUSALS = _REFUSALS
+
+
+def record_refusal(db: Database, req: SignedRequest, exc: DomainError) -> None:
+    """The refusal's audit record, committed in a transaction of its own."""
+    with db.session_scope() as session:
+        _audit_refusal(session, req, exc)
+
+
+def claim_apart(db: Database, system: SystemRow, nonce: str | None) -> tuple[bool, int | None]:
+    """The database limiter in a short transaction of its own: claim ``nonce`` (None: a bearer call,
+    nothing to claim) and count the call; committed before the request's work goes on."""
+    with db.session_scope() as session:
+        if nonce is None:
+            return True, limiter().hit(session, system.id, system.app_key, system.rate_limit_per_minute)
+        return limiter().claim_nonce_and_hit(
+            session, system.id, system.app_key, nonce, NONCE_TTL_SECONDS, system.rate_limit_per_minute
+        )
 
 
 def _audit_refusal(session: Session, req: SignedRequest, exc: DomainError) -> None:
@@ -277,7 +344,7 @@ def _authenticate_and_record(db: Database, session: Session, req: SignedRequest,
     return _authenticate_apart(db, req, allow_bearer)
 
 
-async def _signed_request(request: Request) -> SignedRequest:
+async def signed_request(request: Request) -> SignedRequest:
     ctx = getattr(request.state, "context", None)
     if not isinstance(ctx, RequestContext):
         ctx = RequestContext(source_ip=request.client.host if request.client else "")
@@ -293,7 +360,7 @@ async def _signed_request(request: Request) -> SignedRequest:
 
 async def consumer(request: Request, session: SessionDep) -> ConsumerCaller:
     """The dependency: a signed request or a bearer token."""
-    req = await _signed_request(request)
+    req = await signed_request(request)
     caller = await run_in_threadpool(_authenticate_and_record, request.app.state.db, session, req, True)
     request.state.actor = caller.actor
     return caller
@@ -301,7 +368,7 @@ async def consumer(request: Request, session: SessionDep) -> ConsumerCaller:
 
 async def consumer_signed(request: Request, session: SessionDep) -> ConsumerCaller:
     """The dependency for getting a token: a signed request only."""
-    req = await _signed_request(request)
+    req = await signed_request(request)
     caller = await run_in_threadpool(_authenticate_and_record, request.app.state.db, session, req, False)
     request.state.actor = caller.actor
     return caller
@@ -310,7 +377,7 @@ async def consumer_signed(request: Request, session: SessionDep) -> ConsumerCall
 async def consumer_request(request: Request) -> SignedRequest:
     """The dependency for routes that authenticate inside their own transaction (``consumer_session``):
     the request as plain values; the route must open ``consumer_session`` before anything else."""
-    return await _signed_request(request)
+    return await signed_request(request)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -37,19 +37,19 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     MetaData,
-    Row,
     Select,
     Table,
     Text,
     and_,
     bindparam,
     cast,
-    literal,
     literal_column,
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
@@ -63,7 +63,7 @@ from govshare.exchange import base
 from govshare.exchange.models import BaseTable, Mount
 from govshare.identity.actor import Actor
 from govshare.sharing import masking
-from govshare.sharing.access import record_access_and_audit
+from govshare.sharing.access import ReadRecord, record_access_and_audit
 from govshare.sharing.enums import GrantStatus, Masking
 from govshare.sharing.grants import check_usable, grant_columns
 from govshare.sharing.models import Grant
@@ -231,8 +231,8 @@ def rows_query(pairs: Sequence[tuple[str, str]]) -> tuple[RowsQuery, int | None,
 _NOT_FOUND = "信息资源不存在或未发布"
 
 
-@lru_cache(maxsize=4)
-def _resource_rows_stmt(with_grant: bool = False, with_system: bool = False) -> Select[Any]:
+@lru_cache(maxsize=2)
+def resource_rows_stmt(with_grant: bool = False) -> Select[Any]:
     # built once, plain Core (no ORM entities): this runs on every call of the data API; with_grant
     # also reads the grant ``grant_id`` (``grants.grant_columns``, prefixed ``g_``) in the same round trip
     r, bt, m, di = (cast_table(t) for t in (Resource, BaseTable, Mount, DataItem))
@@ -273,8 +273,10 @@ def _resource_rows_stmt(with_grant: bool = False, with_system: bool = False) -> 
         .order_by(di.c.position)
     )
     if with_grant:
+        # the grant's columns computed once (a CTE), not once per 信息项's row
         g = cast_table(Grant)
-        stmt = stmt.add_columns(*grant_columns(with_system, prefix="g_")).outerjoin(g, g.c.id == bindparam("grant_id"))
+        grant = select(*grant_columns(prefix="g_")).where(g.c.id == bindparam("grant_id")).cte("usable_grant")
+        stmt = stmt.add_columns(*grant.c).outerjoin(grant, true())
     return stmt
 
 
@@ -284,27 +286,31 @@ def cast_table(model: Any) -> Table:
     return table
 
 
-def _resource_rows(
-    session: Session, code: str, grant_id: int | None = None, system_id: int | None = None
-) -> list[Row[Any]]:
-    """The resource, its base table, its active mount's key and its 信息项 (and the grant's columns when
-    ``grant_id`` is given): one query, one row per 信息项."""
-    params: dict[str, Any] = {"code": code}
-    if grant_id is not None:
-        params["grant_id"] = grant_id
-        if system_id is not None:
-            params["system_id"] = system_id
-    stmt = _resource_rows_stmt(grant_id is not None, grant_id is not None and system_id is not None)
-    rows = session.connection().execute(stmt, params).all()
+def resource_rows_params(code: str, grant_id: int | None) -> dict[str, Any]:
+    return {"code": code} if grant_id is None else {"code": code, "grant_id": grant_id}
+
+
+def check_reachable(rows: Sequence[Mapping[Any, Any]]) -> None:
+    """Not found unless the resource exists, is published, shareable and not 涉密 (one answer for all)."""
     first = rows[0] if rows else None
     if (
         first is None
-        or first.status != ResourceStatus.published
-        or first.classified
-        or first.share_type not in (ShareType.unconditional, ShareType.conditional)
+        or first["status"] != ResourceStatus.published
+        or first["classified"]
+        or first["share_type"] not in (ShareType.unconditional, ShareType.conditional)
     ):
         raise NotFound(_NOT_FOUND, code="resource_not_found")
-    return list(rows)
+
+
+def _resource_rows(session: Session, code: str, grant_id: int | None = None) -> list[Mapping[Any, Any]]:
+    """The resource, its base table, its active mount's key and its 信息项 (and the grant's columns when
+    ``grant_id`` is given): one query, one row per 信息项."""
+    stmt = resource_rows_stmt(grant_id is not None)
+    rows: list[Mapping[Any, Any]] = [
+        r._mapping for r in session.connection().execute(stmt, resource_rows_params(code, grant_id))
+    ]
+    check_reachable(rows)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -320,44 +326,53 @@ def resolve_scope(
     session: Session, reader: Reader, *, resource_code: str, grant_id: int | None, purpose: str = ""
 ) -> Scope:
     """What ``reader`` may read of the resource today; refusals are Forbidden / NotFound."""
-    rows = _resource_rows(session, resource_code, grant_id, reader.system_id)
+    rows = _resource_rows(session, resource_code, grant_id)
+    return scope_from_rows(rows, reader, grant_id=grant_id, purpose=purpose)
+
+
+def scope_from_rows(
+    rows: Sequence[Mapping[Any, Any]], reader: Reader, *, grant_id: int | None, purpose: str = ""
+) -> Scope:
+    """The scope from what ``resource_rows_stmt`` read (reachability already checked)."""
     resource = rows[0]
     if grant_id is not None:
         # the grant's status is read fresh, in the same statement as the resource (never cached)
         grant = check_usable(
-            resource._mapping, consumer_department_id=reader.department_id, system_id=reader.system_id, prefix="g_"
+            resource, consumer_department_id=reader.department_id, system_id=reader.system_id, prefix="g_"
         )
-        if grant.resource_id != resource.id:
+        if grant.resource_id != resource["id"]:
             raise NotFound("授权不存在", code="grant_not_found")
         allowed: frozenset[int] | None = grant.data_item_ids
         clear = grant.masking == Masking.clear
         scope_purpose = grant.purpose
-    elif resource.share_type == ShareType.unconditional:
+    elif resource["share_type"] == ShareType.unconditional:
         allowed, clear, scope_purpose = None, False, purpose or UNCONDITIONAL_PURPOSE
     else:
         raise Forbidden("有条件共享的信息资源须凭授权读取,请提供 grant_id", code="grant_required")
     items = [
-        _Item(r.item_id, r.item_name, r.data_type, r.sensitivity, r.shareable) for r in rows if r.item_id is not None
+        _Item(r["item_id"], r["item_name"], r["data_type"], r["sensitivity"], r["shareable"])
+        for r in rows
+        if r["item_id"] is not None
     ]
     common: dict[str, Any] = {
-        "resource_id": resource.id,
-        "resource_code": resource.code,
-        "resource_name": resource.name,
-        "provider_id": resource.provider_id,
-        "channel": resource.channel,
+        "resource_id": resource["id"],
+        "resource_code": resource["code"],
+        "resource_name": resource["name"],
+        "provider_id": resource["provider_id"],
+        "channel": resource["channel"],
         "grant_id": grant_id,
         "purpose": scope_purpose,
     }
-    if resource.channel != Channel.table:
+    if resource["channel"] != Channel.table:
         columns = tuple(
             ItemColumn(i.id, i.name, i.data_type, i.sensitivity, not clear and masking.is_sensitive(i.sensitivity))
             for i in items
             if i.shareable and (allowed is None or i.id in allowed)
         )
         return Scope(columns=columns, **common)
-    if resource.table_name is None:
+    if resource["table_name"] is None:
         raise Conflict("该信息资源的数据尚未汇聚到大数据基座,请稍后再试", code="base_not_ready")
-    in_base = {int(c["item_id"]) for c in json.loads(resource.base_columns or "[]")}
+    in_base = {int(c["item_id"]) for c in json.loads(resource["base_columns"] or "[]")}
     columns = tuple(
         ItemColumn(i.id, i.name, i.data_type, i.sensitivity, not clear and masking.is_sensitive(i.sensitivity))
         for i in items
@@ -365,13 +380,13 @@ def resolve_scope(
     )
     if not columns:
         raise Forbidden("授权范围内没有可读取的信息项", code="no_items")
-    key_item = _key_item(resource.key_column, json.loads(resource.mapping or "null"), in_base)
+    key_item = _key_item(resource["key_column"], json.loads(resource["mapping"] or "null"), in_base)
     types = {i.id: i.data_type for i in items}
     if key_item is not None:
         key_column, key_type = base.column_name(key_item), types[key_item]
     else:
         key_column = key_type = ""
-    return Scope(columns=columns, table_name=resource.table_name, key_column=key_column, key_type=key_type, **common)
+    return Scope(columns=columns, table_name=resource["table_name"], key_column=key_column, key_type=key_type, **common)
 
 
 def _key_item(key_column: str | None, mapping: dict[str, str] | None, in_base: set[int]) -> int | None:
@@ -470,11 +485,10 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return data
 
 
-def _key_expression(scope: Scope, table: Table, conn: Connection) -> tuple[ColumnElement[Any], str, str]:
+def _key_expression(key_column: str, key_type: str, table: Table, dialect: str) -> tuple[ColumnElement[Any], str, str]:
     """(expression, type, name) of the row key."""
-    if scope.key_column:
-        return table.c[scope.key_column], scope.key_type, scope.key_column
-    dialect = conn.dialect.name
+    if key_column:
+        return table.c[key_column], key_type, key_column
     if dialect == "sqlite":
         return literal_column("rowid"), "rowid", "rowid"
     if dialect == "postgresql":
@@ -482,16 +496,16 @@ def _key_expression(scope: Scope, table: Table, conn: Connection) -> tuple[Colum
     raise Conflict("该信息资源未设置键字段,无法分页读取,请联系提供部门在挂载中设置键字段", code="key_missing")
 
 
-def _key_param(value: Any, key_type: str) -> ColumnElement[Any]:
+def _key_param(key_expr: ColumnElement[Any], key_type: str) -> ColumnElement[Any]:
     if key_type == "ctid":
-        return cast(literal(str(value)), _Tid())
-    return literal(value)
+        return cast(bindparam("key_after", type_=Text), _Tid())
+    return bindparam("key_after", type_=Integer() if key_type == "rowid" else key_expr.type)
 
 
 _sort_indexes: set[tuple[str, str, str]] = set()
 
 
-def _ensure_sort_index(conn: Connection, table: str, column: str, key: str) -> None:
+def ensure_sort_index(conn: Connection, table: str, column: str, key: str) -> None:
     """An index on (sort column, key) the first time a column is sorted on; kept for later reads."""
     if (table, column, key) in _sort_indexes or key == "ctid":
         return
@@ -515,31 +529,36 @@ def _values_for_output(values: Sequence[Any], column: ItemColumn) -> list[Any]:
     return list(values)
 
 
-def fetch(conn: Connection, scope: Scope, query: RowsQuery) -> tuple[list[dict[str, Any]], str | None, list[Any]]:
-    """One page: (rows as output dicts, next cursor, raw tuples). Filters and sort already checked."""
-    shape = tuple((c.column, c.data_type) for c in scope.columns)
-    if scope.key_column and scope.key_column not in {c for c, _ in shape}:
-        shape += ((scope.key_column, scope.key_type),)
-    table = _table(scope.table_name, shape)
-    key_expr, key_type, key_name = _key_expression(scope, table, conn)
-    selected: list[ColumnElement[Any]] = [table.c[c.column] for c in scope.columns]
-    conditions: list[ColumnElement[bool]] = []
+@dataclass(frozen=True)
+class PageQuery:
+    """One page's statement, with named parameters only, and its ``shape``: everything the statement
+    depends on, so that one shape is one statement (built once, compiled once). ``sort_index`` is
+    (column, key) to index the first time a column is sorted on."""
+
+    statement: Select[Any]
+    params: dict[str, Any]
+    shape: tuple[Any, ...]
+    sort_index: tuple[str, str] | None = None
+
+
+def page_query(scope: Scope, query: RowsQuery, dialect: str) -> PageQuery:
+    """The statement of one page (filters and sort checked against the scope, the cursor decoded)."""
+    params: dict[str, Any] = {"page_limit": query.limit + 1}
+    filters: list[tuple[int, str, bool]] = []  # (信息项, column, prefix)
     for item_id, raw in sorted(query.filters.items()):
         column = _usable_item(scope, item_id, "筛选")
-        target = table.c[column.column]
-        if column.data_type in _TEXT_TYPES and raw.endswith("*") and len(raw) > 1:
-            prefix = raw[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(target.like(prefix + "%", escape="\\"))
+        prefix = column.data_type in _TEXT_TYPES and raw.endswith("*") and len(raw) > 1
+        if prefix:
+            escaped = raw[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params[f"f{item_id}"] = escaped + "%"
         else:
-            conditions.append(target == _convert(raw, column.data_type, f"i{item_id}"))
-    descending = query.order == "desc"
-    sort_column: ColumnElement[Any] | None = None
-    sort_type = ""
+            params[f"f{item_id}"] = _convert(raw, column.data_type, f"i{item_id}")
+        filters.append((item_id, column.column, prefix))
+    sort: tuple[str, str] | None = None
     if query.sort is not None:
         sort_item = _usable_item(scope, query.sort, "排序")
-        sort_column = table.c[sort_item.column]
-        sort_type = sort_item.data_type
-        _ensure_sort_index(conn, scope.table_name, sort_item.column, key_name)
+        sort = (sort_item.column, sort_item.data_type)
+    after = ""
     if query.after:
         cursor = decode_cursor(query.after)
         if (
@@ -552,14 +571,58 @@ def fetch(conn: Connection, scope: Scope, query: RowsQuery) -> tuple[list[dict[s
                 code="cursor_invalid",
                 errors=[FieldError("after", "游标无效")],
             )
-        key_value = _key_param(base.decode_watermark(cursor.get("k")), key_type)
-        key_after = key_expr < key_value if descending else key_expr > key_value
+        key_value = base.decode_watermark(cursor.get("k"))
+        params["key_after"] = str(key_value) if scope.key_column == "" and dialect == "postgresql" else key_value
+        if sort is None:
+            after = "key"
+        elif cursor.get("n"):
+            after = "null"
+        else:
+            after = "value"
+            params["sort_after"] = base.decode_watermark(cursor.get("v"))
+    columns = tuple((c.column, c.data_type) for c in scope.columns)
+    shape = (
+        dialect,
+        scope.table_name,
+        columns,
+        scope.key_column,
+        scope.key_type,
+        tuple(filters),
+        sort,
+        query.order,
+        after,
+    )
+    statement, key_name = _page_statement(shape)
+    return PageQuery(statement, params, shape, (sort[0], key_name) if sort is not None else None)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: tuple[Any, ...]) -> tuple[Select[Any], str]:
+    """The page statement of one shape (see ``page_query``), and the name of its row key."""
+    dialect, table_name, columns, key_column, key_type, filters, sort, order, after = shape
+    table_shape = columns
+    if key_column and key_column not in {c for c, _ in columns}:
+        table_shape += ((key_column, key_type),)
+    table = _table(table_name, table_shape)
+    key_expr, key_type, key_name = _key_expression(key_column, key_type, table, dialect)
+    conditions: list[ColumnElement[bool]] = []
+    for item_id, column, prefix in filters:
+        target = table.c[column]
+        if prefix:
+            conditions.append(target.like(bindparam(f"f{item_id}"), escape="\\"))
+        else:
+            conditions.append(target == bindparam(f"f{item_id}", type_=target.type))
+    descending = order == "desc"
+    sort_column = table.c[sort[0]] if sort is not None else None
+    if after:
+        key_param = _key_param(key_expr, key_type)
+        key_after = key_expr < key_param if descending else key_expr > key_param
         if sort_column is None:
             conditions.append(key_after)
-        elif cursor.get("n"):
+        elif after == "null":
             conditions.append(and_(sort_column.is_(None), key_after))
         else:
-            sort_value = literal(base.decode_watermark(cursor.get("v")), type_=base.sql_type(sort_type))
+            sort_value = bindparam("sort_after", type_=sort_column.type)
             beyond = sort_column < sort_value if descending else sort_column > sort_value
             conditions.append(
                 or_(
@@ -571,14 +634,24 @@ def fetch(conn: Connection, scope: Scope, query: RowsQuery) -> tuple[list[dict[s
     if sort_column is not None:
         order_by.append(sort_column.desc().nulls_last() if descending else sort_column.asc().nulls_last())
     order_by.append(key_expr.desc() if descending else key_expr.asc())
-    stmt = (
-        select(*selected, key_expr.label("__key"), *([sort_column.label("__sort")] if sort_column is not None else []))
+    statement = (
+        select(
+            *[table.c[c] for c, _ in columns],
+            key_expr.label("__key"),
+            *([sort_column.label("__sort")] if sort_column is not None else []),
+        )
         .select_from(table)
         .where(*conditions)
         .order_by(*order_by)
-        .limit(query.limit + 1)
+        .limit(bindparam("page_limit", type_=Integer))
     )
-    raw_rows = list(conn.execute(stmt).all())
+    return statement, key_name
+
+
+def page_rows(
+    scope: Scope, query: RowsQuery, raw_rows: Sequence[Sequence[Any]]
+) -> tuple[Sequence[Sequence[Any]], str | None]:
+    """(the page's raw tuples, the next cursor) from what ``page_query`` read (one row more than a page)."""
     more = len(raw_rows) > query.limit
     raw_rows = raw_rows[: query.limit]
     next_cursor: str | None = None
@@ -591,11 +664,22 @@ def fetch(conn: Connection, scope: Scope, query: RowsQuery) -> tuple[list[dict[s
             "o": query.order,
             "k": base.encode_watermark(last[n]),
         }
-        if sort_column is not None:
+        if query.sort is not None:
             payload["n"] = last[n + 1] is None
             payload["v"] = base.encode_watermark(last[n + 1])
         next_cursor = encode_cursor(payload)
-    return to_output(scope, raw_rows), next_cursor, raw_rows
+    return raw_rows, next_cursor
+
+
+def fetch(
+    conn: Connection, scope: Scope, query: RowsQuery
+) -> tuple[list[dict[str, Any]], str | None, Sequence[Sequence[Any]]]:
+    """One page: (rows as output dicts, next cursor, raw tuples)."""
+    page = page_query(scope, query, conn.dialect.name)
+    if page.sort_index is not None:
+        ensure_sort_index(conn, scope.table_name, *page.sort_index)
+    raw_page, next_cursor = page_rows(scope, query, conn.execute(page.statement, page.params).all())
+    return to_output(scope, raw_page), next_cursor, raw_page
 
 
 def to_output(scope: Scope, raw_rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -609,8 +693,7 @@ def to_output(scope: Scope, raw_rows: Sequence[Sequence[Any]]) -> list[dict[str,
     return [dict(zip(keys, values, strict=True)) for values in zip(*out_columns, strict=True)]
 
 
-def record_read(
-    session: Session,
+def read_record(
     reader: Reader,
     scope: Scope,
     *,
@@ -618,11 +701,10 @@ def record_read(
     row_count: int,
     detail: dict[str, Any],
     action: Action = Action.data_read,
-) -> None:
-    """The access record and the audit record of one read, in the caller's transaction."""
+) -> ReadRecord:
+    """What the access record and the audit record of one read say."""
     item_ids = [c.item_id for c in scope.columns]
-    record_access_and_audit(
-        session,
+    return ReadRecord(
         reader.actor,
         action,
         kind=kind,
@@ -673,15 +755,22 @@ def read_rows(
         return _read_api(session, reader, scope, query)
     if scope.channel != Channel.table:
         raise Conflict("该资源为文件共享,请通过文件下载获取", code="file_channel")
+    reject_upstream_params(query)
+    with base_connection(session) as conn:
+        rows, next_cursor, _ = fetch(conn, scope, query)
+    record_access_and_audit(
+        session, read_record(reader, scope, kind="rows", row_count=len(rows), detail=query_detail(query))
+    )
+    return RowsPage(scope=scope, rows=rows, next=next_cursor)
+
+
+def reject_upstream_params(query: RowsQuery) -> None:
+    """A table-channel resource knows no parameters beyond the reserved ones and its 信息项."""
     if query.upstream:
         names = sorted(query.upstream)
         raise ValidationFailed(
             "未知的查询参数:" + "、".join(names), errors=[FieldError(n, "未知的查询参数") for n in names]
         )
-    with base_connection(session) as conn:
-        rows, next_cursor, _ = fetch(conn, scope, query)
-    record_read(session, reader, scope, kind="rows", row_count=len(rows), detail=query_detail(query))
-    return RowsPage(scope=scope, rows=rows, next=next_cursor)
 
 
 # --- what a person can open ---------------------------------------------------------------------
@@ -754,5 +843,5 @@ def _read_api(session: Session, reader: Reader, scope: Scope, query: RowsQuery) 
     raw = [[record.get(c.item_id) for c in scope.columns] for record in answer.records[:MAX_LIMIT]]
     rows = to_output(scope, raw)
     detail = {"parameters": sorted(query.upstream), "upstream_status": answer.status}
-    record_read(session, reader, scope, kind="gateway", row_count=len(rows), detail=detail)
+    record_access_and_audit(session, read_record(reader, scope, kind="gateway", row_count=len(rows), detail=detail))
     return RowsPage(scope=scope, rows=rows, next=None, upstream_status=answer.status)

@@ -22,6 +22,7 @@ from govshare.audit.actions import Action
 from govshare.catalog.enums import Channel
 from govshare.errors import Conflict, FieldError, ValidationFailed
 from govshare.sharing import data
+from govshare.sharing.access import record_access_and_audit
 from govshare.sharing.data import Reader, RowsQuery, Scope
 
 EXPORT_MAX_ROWS = 100_000
@@ -85,9 +86,10 @@ def export_rows(
             if after is None:
                 break
     detail = data.query_detail(query) | {"format": fmt}
-    data.record_read(
-        session, reader, scope, kind="export", row_count=len(rows), detail=detail, action=Action.data_exported
+    record = data.read_record(
+        reader, scope, kind="export", row_count=len(rows), detail=detail, action=Action.data_exported
     )
+    record_access_and_audit(session, record)
     header = [safe_cell(c.name) for c in scope.columns]
     return Export(scope=scope, header=header, rows=rows, fmt=fmt)
 

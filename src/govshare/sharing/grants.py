@@ -215,12 +215,18 @@ class UsableGrant:
 _G, _GI, _GS = Grant.__table__, GrantItem.__table__, GrantSystem.__table__
 
 
-def grant_columns(with_system: bool, prefix: str = "") -> list[Any]:
-    """What ``usable_grant`` reads of the grant ``_G`` (bound ``system_id`` if ``with_system``), as
-    columns another statement can carry (the data API reads them with the resource, in one round trip)."""
+def grant_columns(prefix: str = "") -> list[Any]:
+    """What ``usable_grant`` reads of the grant ``_G``, as columns another statement can carry (the data
+    API reads them with the resource, in one round trip): its 信息项 ids and its systems' ids as strings,
+    so that the statement does not depend on who is asking."""
     items = (
         select(func.aggregate_strings(sa_cast(_GI.c.data_item_id, String), ","))
         .where(_GI.c.grant_id == _G.c.id)
+        .scalar_subquery()
+    )
+    systems = (
+        select(func.aggregate_strings(sa_cast(_GS.c.consumer_system_id, String), ","))
+        .where(_GS.c.grant_id == _G.c.id)
         .scalar_subquery()
     )
     names = (
@@ -236,21 +242,14 @@ def grant_columns(with_system: bool, prefix: str = "") -> list[Any]:
     )
     columns: list[Any] = [_G.c[n].label(prefix + n) for n in names]
     columns.append(items.label(prefix + "item_ids"))
-    if with_system:
-        member = (
-            select(func.count())
-            .select_from(_GS)
-            .where(_GS.c.grant_id == _G.c.id, _GS.c.consumer_system_id == bindparam("system_id"))
-            .scalar_subquery()
-        )
-        columns.append(member.label(prefix + "system_in_grant"))
+    columns.append(systems.label(prefix + "system_ids"))
     return columns
 
 
-@lru_cache(maxsize=2)
-def _usable_grant_stmt(with_system: bool) -> Select[Any]:
-    # one round trip, plain Core: the grant, its 信息项 ids as one string, and whether the system is in it
-    return select(*grant_columns(with_system)).where(_G.c.id == bindparam("grant_id"))
+@lru_cache(maxsize=1)
+def _usable_grant_stmt() -> Select[Any]:
+    # one round trip, plain Core: the grant, its 信息项 ids and its systems' ids as strings
+    return select(*grant_columns()).where(_G.c.id == bindparam("grant_id"))
 
 
 def usable_grant(
@@ -265,10 +264,7 @@ def usable_grant(
 
     Checked on every request, so a suspension, revocation or end takes effect at the next call.
     """
-    params: dict[str, Any] = {"grant_id": grant_id}
-    if system_id is not None:
-        params["system_id"] = system_id
-    row = session.connection().execute(_usable_grant_stmt(system_id is not None), params).first()
+    row = session.connection().execute(_usable_grant_stmt(), {"grant_id": grant_id}).first()
     values = row._mapping if row is not None else None
     return check_usable(values, consumer_department_id=consumer_department_id, system_id=system_id, today=today)
 
@@ -295,7 +291,7 @@ def check_usable(
         raise Forbidden(f"授权自 {v['valid_from'].isoformat()} 起生效", code="grant_not_started")
     if day > v["valid_until"]:
         raise Forbidden(f"授权已于 {v['valid_until'].isoformat()} 到期", code="grant_expired")
-    if system_id is not None and not v["system_in_grant"]:
+    if system_id is not None and str(system_id) not in (v["system_ids"] or "").split(","):
         raise Forbidden("该应用系统不在此授权范围内", code="system_not_in_grant")
     return UsableGrant(
         id=v["id"],

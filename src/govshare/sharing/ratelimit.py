@@ -141,11 +141,10 @@ class RedisLimiter:
     ) -> tuple[bool, int | None]:
         """``claim_nonce`` then, for a fresh nonce, ``hit``: atomically, in one round trip (a Lua script)."""
         window, left = _window(clock.now())
-        keys = [f"gs:nonce:{app_key}:{nonce}", f"gs:rate:{app_key}:{window}"]
-        count = int(self._claim_and_hit(keys=keys, args=[ttl_seconds, WINDOW_SECONDS * 2]))
-        if count < 0:
-            return False, None
-        return True, (left if count > limit_per_minute else None)
+        count = int(
+            self._claim_and_hit(keys=_claim_keys(app_key, nonce, window), args=[ttl_seconds, WINDOW_SECONDS * 2])
+        )
+        return _claim_answer(count, left, limit_per_minute)
 
     def claim_nonce(self, session: Session, system_id: int, app_key: str, nonce: str, ttl_seconds: int) -> bool:
         return bool(self.client.set(f"gs:nonce:{app_key}:{nonce}", b"1", nx=True, ex=ttl_seconds))
@@ -158,6 +157,48 @@ class RedisLimiter:
         pipe.expire(key, WINDOW_SECONDS * 2)
         count, _ = pipe.execute()
         return left if int(count) > limit_per_minute else None
+
+
+def _claim_keys(app_key: str, nonce: str, window: int) -> list[str]:
+    return [f"gs:nonce:{app_key}:{nonce}", f"gs:rate:{app_key}:{window}"]
+
+
+def _claim_answer(count: int, left: int, limit_per_minute: int) -> tuple[bool, int | None]:
+    if count < 0:
+        return False, None
+    return True, (left if count > limit_per_minute else None)
+
+
+class AsyncRedisLimiter:
+    """The Redis limiter for asynchronous callers (the consumer data API on its event loop): the same
+    keys and the same script, so both kinds of server process share nonces and counters. One client per
+    event loop."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio
+
+        self.client: Any = redis.asyncio.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._claim_and_hit: Any = self.client.register_script(_CLAIM_AND_HIT)
+
+    async def claim_nonce_and_hit(
+        self, app_key: str, nonce: str, ttl_seconds: int, limit_per_minute: int
+    ) -> tuple[bool, int | None]:
+        window, left = _window(clock.now())
+        keys = _claim_keys(app_key, nonce, window)
+        count = int(await self._claim_and_hit(keys=keys, args=[ttl_seconds, WINDOW_SECONDS * 2]))
+        return _claim_answer(count, left, limit_per_minute)
+
+    async def hit(self, app_key: str, limit_per_minute: int) -> int | None:
+        window, left = _window(clock.now())
+        key = f"gs:rate:{app_key}:{window}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, WINDOW_SECONDS * 2)
+            count, _ = await pipe.execute()
+        return left if int(count) > limit_per_minute else None
+
+    async def close(self) -> None:
+        await self.client.aclose()
 
 
 @lru_cache

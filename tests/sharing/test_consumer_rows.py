@@ -1,0 +1,268 @@
+"""The consumer rows endpoint against a database whose transactions really commit.
+
+The other consumer API tests hand every request the test's one transaction, which only the
+synchronous path can share. Here the application has a database of its own, so on PostgreSQL the
+endpoint takes its production path (``sharing.consumer_rows``: asynchronous psycopg, the records
+committed in groups by ``sharing.group_commit``, nonces and rate windows claimed with them); on
+SQLite the same tests run the synchronous path. Both must give the same answers.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from govshare.app import create_app
+from govshare.audit import service as audit
+from govshare.audit.actions import Action
+from govshare.audit.models import AuditRecord
+from govshare.config import get_settings
+from govshare.db import Database
+from govshare.identity.actor import Actor
+from govshare.sharing import client as signing
+from govshare.sharing import data, grants
+from govshare.sharing.consumer_api import caller_reader
+from govshare.sharing.consumer_auth import ConsumerCaller
+from govshare.sharing.consumer_rows import ConsumerRowsPath
+from govshare.sharing.models import AccessRecord
+from tests.factories import Factory
+from tests.own_database import own_platform_database
+from tests.sharing.consumer_setup import GRANTED, SECRET_VALUES, World, build, rows_path
+
+ROWS = 120
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture(scope="module")
+def committed(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, World]]:
+    with own_platform_database(database_url, tmp_path_factory.mktemp("rows"), "rows") as db:
+        with db.session_scope() as session:
+            world = build(Factory(session), session, rows=ROWS)
+        yield db, world
+
+
+@pytest.fixture
+def app_client(committed: tuple[Database, World]) -> Iterator[TestClient]:
+    db, _ = committed
+    with TestClient(create_app(db=db), base_url="http://testserver") as client:
+        yield client
+
+
+def _get(
+    client: TestClient,
+    world: World,
+    params: dict[str, Any] | None = None,
+    *,
+    app_key: str | None = None,
+    secret: str | None = None,
+    **sign_kw: Any,
+) -> Any:
+    pairs = [(k, str(v)) for k, v in ({"grant_id": world.grant.id} | (params or {})).items() if v is not None]
+    path = rows_path(world.resource.code)
+    key, signing_secret = app_key or world.system.app_key, secret or world.secret
+    headers = signing.sign("GET", path, pairs, b"", key, signing_secret, **sign_kw)
+    return client.get(path, params=pairs, headers=headers)
+
+
+def _walk(client: TestClient, world: World, **params: Any) -> tuple[list[dict[str, Any]], int]:
+    rows: list[dict[str, Any]] = []
+    after, pages = None, 0
+    while True:
+        response = _get(client, world, {"limit": 25, "after": after} | params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows += body["rows"]
+        pages += 1
+        after = body["next"]
+        if after is None:
+            return rows, pages
+
+
+def _count(db: Database, model: Any, *where: Any) -> int:
+    with db.session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_the_production_path_is_taken_where_it_applies(committed: tuple[Database, World]) -> None:
+    db, _ = committed
+    assert ConsumerRowsPath.applies(db) == (db.engine.dialect.name == "postgresql")
+
+
+@pytest.mark.article("A26.1")
+def test_pages_are_those_of_the_synchronous_path_and_each_is_recorded(
+    app_client: TestClient, committed: tuple[Database, World]
+) -> None:
+    db, world = committed
+    records_before = _count(db, AccessRecord)
+    rows, pages = _walk(app_client, world)
+    assert len(rows) == ROWS and len({r[f"i{world.items['公民身份号码'].id}"] for r in rows}) == ROWS
+    granted = {f"i{world.items[n].id}" for n in GRANTED}
+    assert all(set(r) == granted for r in rows)
+    text = str(rows)
+    assert not any(secret in text for secret in SECRET_VALUES)
+    assert all("********" in r[f"i{world.items['公民身份号码'].id}"] for r in rows)
+    # the synchronous path, for the same system, reads the same rows in the same order
+    caller = ConsumerCaller(world.system.id, world.consumer.id, world.system.app_key, "t", "127.0.0.1")
+    expected: list[dict[str, Any]] = []
+    after = None
+    with db.session_scope() as session:
+        while True:
+            query = data.RowsQuery(limit=25, after=after)
+            page = data.read_rows(
+                session, caller_reader(caller), resource_code=world.resource.code, grant_id=world.grant.id, query=query
+            )
+            expected += page.rows
+            after = page.next
+            if after is None:
+                break
+    assert rows == expected
+    assert _count(db, AccessRecord) == records_before + 2 * pages
+    with db.session_scope() as session:
+        assert audit.verify(session).ok
+
+
+def test_filters_and_sorting_follow_the_grant(app_client: TestClient, committed: tuple[Database, World]) -> None:
+    _, world = committed
+    kind, born = world.param("户口类别"), world.param("出生日期")
+    rows, _ = _walk(app_client, world, **{kind: "农业", "sort": born, "order": "desc"})
+    assert rows and all(r[kind] == "农业" for r in rows)
+    assert [r[born] for r in rows] == sorted((r[born] for r in rows), reverse=True)
+    prefix, _ = _walk(app_client, world, **{kind: "非*"})
+    assert prefix and all(r[kind] == "非农业" for r in prefix)
+    masked = _get(app_client, world, {world.param("公民身份号码"): "62*"})
+    assert masked.status_code == 403 and masked.json()["code"] == "item_masked"
+    ungranted = _get(app_client, world, {"sort": world.param("联系电话")})
+    assert ungranted.status_code == 403 and ungranted.json()["code"] == "item_not_granted"
+
+
+@pytest.mark.article("A26.1")
+def test_refusals_have_their_codes_and_audit_records(app_client: TestClient, committed: tuple[Database, World]) -> None:
+    db, world = committed
+    refused = AuditRecord.action == str(Action.consumer_request_refused)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"secret": "gss_wrong"}, "signature_invalid"),
+        ({"timestamp": int(time.time()) - 400}, "timestamp_stale"),
+        ({"app_key": "gsk_unknown"}, "key_unknown"),
+    ]
+    for sign_kw, code in cases:
+        before = _count(db, AuditRecord, refused)
+        response = _get(app_client, world, **sign_kw)
+        assert response.status_code == 401 and response.json()["code"] == code
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert _count(db, AuditRecord, refused) == before + 1
+    # the same nonce twice: the second call is refused, audited, and reads nothing
+    before, reads = _count(db, AuditRecord, refused), _count(db, AccessRecord)
+    assert _get(app_client, world, nonce="r" * 32).status_code == 200
+    replay = _get(app_client, world, nonce="r" * 32)
+    assert replay.status_code == 401 and replay.json()["code"] == "nonce_reused"
+    assert _count(db, AuditRecord, refused) == before + 1
+    assert _count(db, AccessRecord) == reads + 1
+    # a resource that does not exist, after a correct signature
+    path = rows_path("999/999999")
+    headers = signing.sign("GET", path, [], b"", world.system.app_key, world.secret)
+    missing = app_client.get(path, headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "resource_not_found"
+    with db.session_scope() as session:
+        assert audit.verify(session).ok
+
+
+def test_a_bearer_token_reads(app_client: TestClient, committed: tuple[Database, World]) -> None:
+    _, world = committed
+    headers = signing.sign("POST", "/api/v1/consumer/token", [], b"", world.system.app_key, world.secret)
+    token = app_client.post("/api/v1/consumer/token", headers=headers).json()["access_token"]
+    path = rows_path(world.resource.code)
+    response = app_client.get(path, params={"grant_id": world.grant.id}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and len(response.json()["rows"]) == 100
+    wrong = app_client.get(path, params={"grant_id": world.grant.id}, headers={"Authorization": "Bearer gsa_x"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "token_expired"
+
+
+def test_concurrent_calls_are_each_recorded_and_the_chains_verify(
+    app_client: TestClient, committed: tuple[Database, World]
+) -> None:
+    """24 calls at once: on PostgreSQL their records are committed in groups, on free read chains."""
+    db, world = committed
+    reads = _count(db, AccessRecord)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda _: _get(app_client, world, {"limit": 10}).status_code, range(24)))
+    assert statuses == [200] * 24
+    assert _count(db, AccessRecord) == reads + 24
+    with db.session_scope() as session:
+        result = audit.verify(session)
+        assert result.ok, result.finding
+
+
+def test_the_rate_limit_holds(committed: tuple[Database, World]) -> None:
+    db, world = committed
+    with db.session_scope() as session:
+        system, secret = Factory(session).consumer_system(world.consumer, name="限流测试系统", rate_limit_per_minute=3)
+        grant = grants.issue_grant(
+            session,
+            Actor.system(),
+            resource_id=world.resource.id,
+            consumer_department_id=world.consumer.id,
+            data_item_ids=world.ids("姓名"),
+            purpose="限流测试",
+            valid_from=world.grant.valid_from,
+            valid_until=world.grant.valid_until,
+            system_ids=[system.id],
+        )
+    limited = World(world.provider, world.consumer, world.resource, world.items, system, secret, grant)
+    with TestClient(create_app(db=db), base_url="http://testserver") as client:
+        statuses = [_get(client, limited, {"limit": 5}) for _ in range(4)]
+    codes = [r.status_code for r in statuses]
+    if int(time.time()) % 60 != 0:  # the four calls may straddle a minute's end only at its last second
+        assert codes == [200, 200, 200, 429], codes
+        assert int(statuses[3].headers["Retry-After"]) >= 1
+        assert statuses[3].json()["code"] == "rate_limited"
+
+
+def _redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_with_redis_keeping_nonces_and_counters(
+    committed: tuple[Database, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _redis_available() and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        pytest.skip("Redis 未运行(127.0.0.1:6379),跳过")
+    db, world = committed
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    monkeypatch.setenv("GOVSHARE_REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(db=db), base_url="http://testserver") as client:
+            rows, _ = _walk(client, world)
+            assert len(rows) == ROWS
+            assert _get(client, world, nonce="x" * 32).status_code == 200
+            replay = _get(client, world, nonce="x" * 32)
+            assert replay.status_code == 401 and replay.json()["code"] == "nonce_reused"
+    finally:
+        monkeypatch.delenv("GOVSHARE_REDIS_URL")
+        get_settings.cache_clear()
+    with db.session_scope() as session:
+        assert audit.verify(session).ok
+
+
+def test_a_revoked_grant_is_refused_at_the_next_call(committed: tuple[Database, World], tmp_path: Path) -> None:
+    db, world = committed
+    with TestClient(create_app(db=db), base_url="http://testserver") as client:
+        assert _get(client, world, {"limit": 1}).status_code == 200
+        with db.session_scope() as session:
+            grants.change_status(session, Actor.system(), world.grant.id, "revoke", reason="项目结束")
+        refused = _get(client, world, {"limit": 1})
+    assert refused.status_code == 403 and refused.json()["code"] == "grant_revoked"
+    denied = AuditRecord.action == str(Action.access_denied)
+    assert _count(db, AuditRecord, denied) >= 1
