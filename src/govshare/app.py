@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -210,6 +211,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from govshare.exchange.worker import BackgroundWorker
 
         background = BackgroundWorker(app.state.db).start()
+    # what was loaded at start (modules, routes, templates) lives as long as the process: the cyclic
+    # garbage collector need not walk it again at every full collection of a request's garbage
+    gc.freeze()
     try:
         yield
     finally:

@@ -70,8 +70,8 @@ from govshare.sharing.models import ConsumerSystem, ConsumerToken
 from govshare.sharing.ratelimit import AsyncRedisLimiter
 
 # autocommit: the reads need no transaction, the writer's are explicit (BEGIN … COMMIT); the few
-# statements of this path are prepared on a connection at their first use
-_CONNECTION = {"autocommit": True, "prepare_threshold": 0}
+# statements of this path are prepared on a connection at their first use, and planned once
+_CONNECTION = {"autocommit": True, "prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
 POOL_SIZE = 16  # connections per server process: 32 concurrent calls over two processes rarely wait
 
 
