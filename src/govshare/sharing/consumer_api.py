@@ -93,8 +93,9 @@ def rows(
     sort: str | None = None,
     order: str = "asc",
     purpose: str = "",
-) -> None:  # pragma: no cover - documentation only: ConsumerRowsRoute serves the route
-    raise NotImplementedError
+) -> None:
+    """The route's parameters as OpenAPI shows them; ``ConsumerRowsRoute`` serves the route itself
+    (``serve_rows_request``), so this function is never called."""
 
 
 async def serve_rows_request(request: Request) -> Response:
