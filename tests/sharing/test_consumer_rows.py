@@ -256,6 +256,22 @@ def test_with_redis_keeping_nonces_and_counters(
         assert audit.verify(session).ok
 
 
+def test_a_nonce_replayed_concurrently_is_served_once(
+    app_client: TestClient, committed: tuple[Database, World]
+) -> None:
+    """The same signed call sent 8 times at once (on PostgreSQL several of them share a batch): one page."""
+    db, world = committed
+    reads = _count(db, AccessRecord)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: _get(app_client, world, {"limit": 3}, nonce="z" * 40), range(8)))
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 7
+    assert all(a.json()["code"] == "nonce_reused" for a in answers if a.status_code == 401)
+    assert _count(db, AccessRecord) == reads + 1
+    with db.session_scope() as session:
+        assert audit.verify(session).ok
+
+
+# last: it revokes the module's grant
 def test_a_revoked_grant_is_refused_at_the_next_call(committed: tuple[Database, World], tmp_path: Path) -> None:
     db, world = committed
     with TestClient(create_app(db=db), base_url="http://testserver") as client:

@@ -167,14 +167,16 @@ class RecordWriter:
         fresh: dict[tuple[int, str], int] = {(int(r[0]), r[1]): int(r[2]) for r in await cursor.fetchall()}
         per_system = collections.Counter(system for system, _ in fresh)
         seen: collections.Counter[int] = collections.Counter()
+        used: set[tuple[int, str]] = set()
         for p in claims:
             assert p.claim is not None
             key = (p.claim.system_id, p.claim.nonce)
-            if key not in fresh:
+            if key not in fresh or key in used:  # a replay, in an earlier batch or in this one
                 p.refusal = ConsumerUnauthorized(
                     "该请求已处理过(X-GS-Nonce 重复使用),请勿重放请求", code="nonce_reused"
                 )
                 continue
+            used.add(key)
             seen[key[0]] += 1
             # this batch's fresh calls of the system are the last ``per_system`` of its window's count
             if fresh[key] - per_system[key[0]] + seen[key[0]] > p.claim.limit_per_minute:
