@@ -217,9 +217,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        consumer_rows = getattr(app.state, "consumer_rows", None)
-        if consumer_rows is not None:  # the consumer data API's connection pool of this event loop
-            await consumer_rows.close()
+        if app.state.consumer_rows is not None:  # the consumer data API's connection pools of this event loop
+            await app.state.consumer_rows.close()
         if background is not None and not await asyncio.to_thread(background.stop):
             log.warning("作业线程未在时限内结束;其作业的租约到期后由其他作业进程接管")
 
@@ -239,6 +238,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.effective_database_url)
+    from govshare.sharing.consumer_rows import ConsumerRowsPath
+
+    # the consumer data API's asynchronous path, where it applies (PostgreSQL); its pools open at first use
+    app.state.consumer_rows = ConsumerRowsPath(app.state.db) if ConsumerRowsPath.applies(app.state.db) else None
     if worker:
         from govshare.exchange.worker import runs_in_process
 

@@ -104,10 +104,8 @@ async def serve_rows_request(request: Request) -> Response:
     req = await signed_request(request)
     code = request.path_params["code"]
     db: Database = request.app.state.db
-    if ConsumerRowsPath.applies(db):
-        path: ConsumerRowsPath | None = getattr(request.app.state, "consumer_rows", None)
-        if path is None or path.db is not db:
-            path = request.app.state.consumer_rows = ConsumerRowsPath(db)
+    path: ConsumerRowsPath | None = request.app.state.consumer_rows  # set by create_app where it applies
+    if path is not None:
         return _json((await path.serve(req, code, request.state)).as_dict())
     return await run_in_threadpool(serve_rows, db, req, code, request.state)
 
