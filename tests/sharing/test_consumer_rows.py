@@ -10,6 +10,7 @@ SQLite the same tests run the synchronous path. Both must give the same answers.
 from __future__ import annotations
 
 import concurrent.futures
+import importlib.util
 import os
 import time
 from collections.abc import Iterator
@@ -19,21 +20,25 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Column, Table, delete, func, select, text, update
+from sqlalchemy.sql import visitors
 
+from govshare import migrate
 from govshare.app import create_app
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
 from govshare.audit.models import AuditRecord
 from govshare.config import get_settings
 from govshare.db import Database
+from govshare.exchange.models import BaseTable
 from govshare.identity.actor import Actor
 from govshare.sharing import client as signing
-from govshare.sharing import data, grants
+from govshare.sharing import data, grants, systems
 from govshare.sharing.consumer_api import caller_reader
 from govshare.sharing.consumer_auth import ConsumerCaller
 from govshare.sharing.consumer_rows import ConsumerRowsPath
-from govshare.sharing.models import AccessRecord
+from govshare.sharing.enums import SystemStatus
+from govshare.sharing.models import AccessRecord, AuthzEpoch, GrantItem
 from tests.factories import Factory
 from tests.own_database import own_platform_database
 from tests.sharing.consumer_setup import GRANTED, SECRET_VALUES, World, build, rows_path
@@ -269,6 +274,142 @@ def test_a_nonce_replayed_concurrently_is_served_once(
     assert _count(db, AccessRecord) == reads + 1
     with db.session_scope() as session:
         assert audit.verify(session).ok
+
+
+def _keeps_authorisations(db: Database) -> bool:
+    """PostgreSQL: the rows path keeps what authorised a call, under the epoch. SQLite: it reads everything
+    afresh on every call, and the epoch stays where the migration put it."""
+    if db.engine.dialect.name == "postgresql":
+        return True
+    assert not ConsumerRowsPath.applies(db) and _epoch(db) == 0
+    return False
+
+
+def _epoch(db: Database) -> int:
+    with db.session_scope() as session:
+        return int(session.scalar(select(AuthzEpoch.value).where(AuthzEpoch.id == 1)) or 0)
+
+
+def _own_system(db: Database, world: World, name: str) -> World:
+    """A system of the consumer with a grant of its own (the tests that change them leave the module's alone)."""
+    with db.session_scope() as session:
+        system, secret = Factory(session).consumer_system(world.consumer, name=name)
+        grant = grants.issue_grant(
+            session,
+            Actor.system(),
+            resource_id=world.resource.id,
+            consumer_department_id=world.consumer.id,
+            data_item_ids=world.ids(*GRANTED),
+            purpose="授权纪元测试",
+            valid_from=world.grant.valid_from,
+            valid_until=world.grant.valid_until,
+            system_ids=[system.id],
+        )
+    return World(world.provider, world.consumer, world.resource, world.items, system, secret, grant)
+
+
+def test_the_epoch_moves_once_per_committed_change_of_what_authorises_a_call(
+    committed: tuple[Database, World],
+) -> None:
+    db, world = committed
+    if not _keeps_authorisations(db):
+        return
+    before = _epoch(db)
+    with db.session_scope() as session:  # two watched tables, several rows: one move, at COMMIT
+        system, _ = Factory(session).consumer_system(world.consumer, name="纪元测试系统")
+        system.description = "改一次"
+        session.flush()
+        system.description = "再改一次"
+        session.flush()
+        assert _epoch(db) == before  # not before it commits
+    assert _epoch(db) == before + 1
+    with db.session_scope() as session:  # rolled back: no move
+        Factory(session).consumer_system(world.consumer, name="回滚的系统")
+        session.rollback()
+    assert _epoch(db) == before + 1
+    with db.engine.begin() as conn:  # what every sync writes does not move it; the table's shape does
+        conn.execute(update(BaseTable).where(BaseTable.resource_id == world.resource.id).values(row_count=7))
+    assert _epoch(db) == before + 1
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(BaseTable).where(BaseTable.resource_id == world.resource.id).values(columns=BaseTable.columns)
+        )
+    assert _epoch(db) == before + 2
+
+
+def test_every_column_that_authorises_a_call_moves_the_epoch(committed: tuple[Database, World]) -> None:
+    """The resource statement of the rows path reads only columns whose change moves the epoch
+    (migration 0003's list), so that nothing it kept can change unseen."""
+    db, _ = committed
+    if not _keeps_authorisations(db):
+        return
+    watched = _migration_0003().WATCHED
+    path = ConsumerRowsPath(db)
+    read: set[tuple[str, str]] = set()
+    for by_grant in path.statements.resource:
+        for statement in by_grant:
+            for element in visitors.iterate(statement.statement):
+                if isinstance(element, Column) and isinstance(element.table, Table):
+                    read.add((element.table.name, element.name))
+    assert read, "no columns found"
+    unwatched = {
+        (table, column)
+        for table, column in read
+        if table != "authz_epoch"
+        and table != "consumer_token"  # bearer calls are not kept: read afresh every time
+        and (table not in watched or (watched[table] is not None and column not in (watched[table] or ())))
+    }
+    assert not unwatched, f"columns read to authorise a call that do not move the epoch: {sorted(unwatched)}"
+    with db.engine.connect() as conn:
+        triggers = set(conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'authz_epoch_%'")).scalars())
+    assert {f"authz_epoch_{t}" for t in watched} <= triggers
+
+
+def test_a_rotated_secret_and_a_disabled_system_are_seen_at_the_next_call(committed: tuple[Database, World]) -> None:
+    db, world = committed
+    own = _own_system(db, world, "轮换测试系统")
+    with TestClient(create_app(db=db), base_url="http://testserver") as client:
+        assert _get(client, own, {"limit": 2}).status_code == 200
+        assert _get(client, own, {"limit": 2}).status_code == 200  # kept (PostgreSQL)
+        with db.session_scope() as session:
+            _, new_secret = systems.rotate_secret(session, Actor.system(), own.system.id)
+        assert _get(client, own, {"limit": 2}, secret=new_secret).status_code == 200
+        old = _get(client, own, {"limit": 2})
+        assert old.status_code == 401 and old.json()["code"] == "signature_invalid"
+        with db.session_scope() as session:
+            systems.set_status(session, Actor.system(), own.system.id, SystemStatus.disabled)
+        disabled = _get(client, own, {"limit": 2}, secret=new_secret)
+    assert disabled.status_code in (401, 403) and disabled.json()["code"] == "system_disabled"
+
+
+def test_a_grant_narrowed_or_suspended_is_seen_at_the_next_call(committed: tuple[Database, World]) -> None:
+    db, world = committed
+    own = _own_system(db, world, "收窄测试系统")
+    with TestClient(create_app(db=db), base_url="http://testserver") as client:
+        first = _get(client, own, {"limit": 2})
+        assert first.status_code == 200 and len(first.json()["rows"][0]) == len(GRANTED)
+        with db.session_scope() as session:  # one 信息项 leaves the grant
+            session.execute(
+                delete(GrantItem).where(
+                    GrantItem.grant_id == own.grant.id, GrantItem.data_item_id == world.items[GRANTED[0]].id
+                )
+            )
+        narrowed = _get(client, own, {"limit": 2})
+        assert narrowed.status_code == 200
+        assert set(narrowed.json()["rows"][0]) == {f"i{world.items[n].id}" for n in GRANTED[1:]}
+        with db.session_scope() as session:
+            grants.change_status(session, Actor.system(), own.grant.id, "suspend", reason="核查中")
+        suspended = _get(client, own, {"limit": 2})
+    assert suspended.status_code == 403 and suspended.json()["code"] == "grant_suspended"
+
+
+def _migration_0003() -> Any:
+    folder = Path(migrate.__file__).parent / "migrations" / "versions"
+    spec = importlib.util.spec_from_file_location("m0003", folder / "2026_11_25_0003_authz_epoch.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # last: it revokes the module's grant

@@ -20,6 +20,7 @@ class PgStatement:
     JSON), applied at each call as an engine would."""
 
     def __init__(self, statement: ClauseElement, engine: Engine) -> None:
+        self.statement = statement
         dialect = engine.dialect
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         required = {name for name, b in compiled.binds.items() if b.required}

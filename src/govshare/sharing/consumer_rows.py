@@ -13,6 +13,14 @@ asynchronous connections from a pool of this path's own, no worker thread and no
 4. the access and audit records, committed with those of concurrent calls (``group_commit``; without
    Redis the nonce and the rate window are claimed in the same batch). The call waits for that commit.
 
+A signed call that the same system made for the same resource and grant before skips step 1: what that
+statement read is kept with the authorisation epoch it read in the same snapshot (migration 0003: the
+epoch moves with every committed change of any of those rows), every check is run again on it (the
+signature, the system's status, the grant's status and period, the 信息项), and the page is read on the
+condition that the epoch has not moved since — in the page's own statement, so in its snapshot. A page
+that comes back empty, or any refusal, is decided afresh from step 1: a revoked grant, a disabled
+system or a rotated secret is seen by the next call exactly as if everything were read again.
+
 Masking and JSON happen after the commit; nothing leaves before it. Refusals are the same exceptions as
 on the synchronous path, audited the same way. What this path does not cover runs the synchronous code
 in a worker thread: SQLite, a base in a database of its own (``GOVSHARE_BASE_URL``), API-channel
@@ -33,7 +41,7 @@ from urllib.parse import parse_qsl
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row, namedtuple_row
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Engine, Select, Table, bindparam
+from sqlalchemy import Engine, Select, Table, bindparam, select
 from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
 
@@ -61,28 +69,33 @@ from govshare.sharing.consumer_auth import (
     claim_apart,
     record_refusal,
     refuse_over_limit,
+    system_secret,
     token_hash_of,
     verify_signature,
 )
 from govshare.sharing.data import Reader, RowsPage, RowsQuery, Scope
 from govshare.sharing.group_commit import WORKERS, Claim, RecordWriter
-from govshare.sharing.models import ConsumerSystem, ConsumerToken
+from govshare.sharing.models import AuthzEpoch, ConsumerSystem, ConsumerToken
 from govshare.sharing.ratelimit import AsyncRedisLimiter
 
 # autocommit: the reads need no transaction, the writer's are explicit (BEGIN … COMMIT); the few
 # statements of this path are prepared on a connection at their first use, and planned once
 _CONNECTION = {"autocommit": True, "prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
 POOL_SIZE = 16  # connections per server process: 32 concurrent calls over two processes rarely wait
+KNOWN_MAX = 4096  # authorisations kept per server process (system, resource, grant)
 
 
 _SYSTEMS = cast(Table, ConsumerSystem.__table__)
 _TOKENS = cast(Table, ConsumerToken.__table__)
+_EPOCH = cast(Table, AuthzEpoch.__table__)
+_EPOCH_NOW = select(_EPOCH.c.value).where(_EPOCH.c.id == 1).scalar_subquery()
 
 
 def _with_caller(statement: Select[Any], by_token: bool) -> Select[Any]:
     """The resource statement with the calling system's columns (``s_*``) on every row: by app key, or
     by bearer token (with the token's times)."""
     columns = [_SYSTEMS.c[c.key].label("s_" + c.key) for c in SYSTEM_COLUMNS]
+    statement = statement.add_columns(_EPOCH_NOW.label("authz_epoch"))
     if not by_token:
         return statement.add_columns(*columns).outerjoin(_SYSTEMS, _SYSTEMS.c.app_key == bindparam("app_key"))
     times = (_TOKENS.c.issued_at.label("s_issued_at"), _TOKENS.c.expires_at.label("s_expires_at"))
@@ -109,15 +122,27 @@ class _Statements:
         self.lock_free_head = PgStatement(audit.LOCK_FREE_HEAD, engine)
         self.lock_head = PgStatement(audit.LOCK_HEAD, engine)
         self.records = PgStatement(access.records_statement(), engine)
-        self._pages: dict[Any, PgStatement] = {}
+        self._pages: dict[tuple[Any, bool], PgStatement] = {}
 
-    def page(self, page: data.PageQuery) -> PgStatement:
-        found = self._pages.get(page.shape)
+    def page(self, page: data.PageQuery, *, guarded: bool) -> PgStatement:
+        """The page's statement; ``guarded``: on the condition that the epoch is ``authz_epoch``."""
+        found = self._pages.get((page.shape, guarded))
         if found is None:
-            found = PgStatement(page.statement, self.engine)
-            if len(self._pages) < 512:
-                self._pages[page.shape] = found
+            statement = page.statement.where(bindparam("authz_epoch") == _EPOCH_NOW) if guarded else page.statement
+            found = PgStatement(statement, self.engine)
+            if len(self._pages) < 1024:
+                self._pages[page.shape, guarded] = found
         return found
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the resource statement read for a signed call (its rows, the system's secret decrypted) and
+    the epoch it read with them."""
+
+    rows: list[dict[str, Any]]
+    secret: str
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -146,6 +171,7 @@ class ConsumerRowsPath:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.statements = _Statements(db.engine)
+        self._known: dict[tuple[str, str, int | None], _Known] = {}  # (app key, resource, grant)
         self._resources: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[_LoopResources]] = (
             weakref.WeakKeyDictionary()
         )
@@ -227,6 +253,19 @@ class ConsumerRowsPath:
         digest: str | None,
         app_key: str,
     ) -> RowsPage | _Page:
+        known_key = (app_key, code, grant_id) if digest is None else None
+        known = self._known.get(known_key) if known_key is not None else None
+        if known is not None and known_key is not None:
+            try:
+                done = await self._read_known(conn, known, req, query, grant_id, purpose)
+            except (DomainError, ValueError):  # refused on what was kept: decided afresh (and audited) below
+                done = None
+            if done is not None:
+                system, nonce, reader, scope, raw = done
+                if state is not None:
+                    state.actor = reader.actor
+                return self._page(reader, scope, query, raw, await self._claim(resources, req, system, nonce))
+            self._known.pop(known_key, None)
         s = self.statements
         caller_param = {"app_key": app_key} if digest is None else {"token_hash": digest}
         # 1. the resource, its 信息项 and the grant, with the calling system on every row
@@ -236,10 +275,7 @@ class ConsumerRowsPath:
         rows = await what.fetchall()
         found = _system_of(rows[0]) if rows else await self._system_alone(conn, caller_param)
         system, claim = await self._authenticate(resources, req, found, digest is None)
-        caller = caller_of(system, req)
-        if state is not None:
-            state.actor = caller.actor  # a later refusal (e.g. a revoked grant) is audited as this system
-        reader = Reader(actor=caller.actor, department_id=caller.department_id, system_id=caller.system_id)
+        reader = self._reader(system, req, state)
         data.check_reachable(rows)
         scope = data.scope_from_rows(rows, reader, grant_id=grant_id, purpose=purpose)
         if scope.channel != Channel.table:
@@ -250,8 +286,59 @@ class ConsumerRowsPath:
             await run_in_threadpool(_ensure_sort_index, self.db.engine, scope.table_name, page.sort_index)
         # 3. the page
         rows_cursor = conn.cursor()
-        await rows_cursor.execute(*s.page(page).bind(page.params))
-        raw_page, next_cursor = data.page_rows(scope, query, await rows_cursor.fetchall())
+        await rows_cursor.execute(*s.page(page, guarded=False).bind(page.params))
+        raw = await rows_cursor.fetchall()
+        if known_key is not None:
+            if len(self._known) >= KNOWN_MAX:
+                self._known.pop(next(iter(self._known)))
+            self._known[known_key] = _Known(rows, system_secret(system), rows[0]["authz_epoch"])
+        return self._page(reader, scope, query, raw, claim)
+
+    async def _read_known(
+        self,
+        conn: AsyncConnection[Any],
+        known: _Known,
+        req: SignedRequest,
+        query: RowsQuery,
+        grant_id: int | None,
+        purpose: str,
+    ) -> tuple[SystemRow, str, Reader, Scope, list[Any]] | None:
+        """The call checked against what was kept, and its page read on the condition that the epoch has
+        not moved; None (decide afresh) when the page comes back empty. Refusals are raised unaudited;
+        nothing is claimed or written here."""
+        rows = known.rows
+        system = cast(SystemRow, _system_of(rows[0]))
+        nonce = verify_signature(system, req, known.secret)
+        data.check_reachable(rows)
+        reader = self._reader(system, req, None)
+        scope = data.scope_from_rows(rows, reader, grant_id=grant_id, purpose=purpose)
+        if scope.channel != Channel.table:
+            return None
+        data.reject_upstream_params(query)
+        page = data.page_query(scope, query, "postgresql")
+        if page.sort_index is not None:
+            return None
+        rows_cursor = conn.cursor()
+        await rows_cursor.execute(
+            *self.statements.page(page, guarded=True).bind(page.params | {"authz_epoch": known.epoch})
+        )
+        raw = await rows_cursor.fetchall()
+        if not raw:  # the end of the rows, or the epoch moved: either way, afresh
+            return None
+        return system, nonce, reader, scope, raw
+
+    @staticmethod
+    def _reader(system: SystemRow, req: SignedRequest, state: Any) -> Reader:
+        caller = caller_of(system, req)
+        if state is not None:
+            state.actor = caller.actor  # a later refusal (e.g. a revoked grant) is audited as this system
+        return Reader(actor=caller.actor, department_id=caller.department_id, system_id=caller.system_id)
+
+    @staticmethod
+    def _page(
+        reader: Reader, scope: Scope, query: RowsQuery, raw: Sequence[Sequence[Any]], claim: Claim | None
+    ) -> _Page:
+        raw_page, next_cursor = data.page_rows(scope, query, raw)
         read = data.read_record(reader, scope, kind="rows", row_count=len(raw_page), detail=data.query_detail(query))
         return _Page(scope, raw_page, next_cursor, read, claim)
 
@@ -265,8 +352,8 @@ class ConsumerRowsPath:
     async def _authenticate(
         self, resources: _LoopResources, req: SignedRequest, found: Any, signed: bool
     ) -> tuple[SystemRow, Claim | None]:
-        """The signature or the token, then (with Redis) the nonce and the rate counter; without Redis
-        the returned claim goes with the call's records. A refusal is audited apart."""
+        """The signature or the token, then the nonce and the rate counter (``_claim``). A refusal is
+        audited apart."""
         try:
             if signed:
                 system = cast(SystemRow, found)
@@ -274,9 +361,20 @@ class ConsumerRowsPath:
             else:
                 system = check_token(cast("TokenRow | None", found))
                 nonce = None
+        except REFUSALS as exc:
+            await run_in_threadpool(record_refusal, self.db, req, cast(DomainError, exc))
+            raise
+        return system, await self._claim(resources, req, system, nonce)
+
+    async def _claim(
+        self, resources: _LoopResources, req: SignedRequest, system: SystemRow, nonce: str | None
+    ) -> Claim | None:
+        """With Redis, the nonce and the rate counter there (one round trip); without, a signed call's
+        claim goes with its records (``group_commit``). A refusal is audited apart."""
+        try:
             if resources.limiter is None:
-                if nonce is not None:  # claimed with the call's records (``group_commit``)
-                    return system, Claim(system.id, nonce, system.rate_limit_per_minute)
+                if nonce is not None:
+                    return Claim(system.id, nonce, system.rate_limit_per_minute)
                 refuse_over_limit(system, (await run_in_threadpool(claim_apart, self.db, system, None))[1])
             elif nonce is None:
                 refuse_over_limit(system, await resources.limiter.hit(system.app_key, system.rate_limit_per_minute))
@@ -285,7 +383,7 @@ class ConsumerRowsPath:
                     system.app_key, nonce, NONCE_TTL_SECONDS, system.rate_limit_per_minute
                 )
                 check_claim(system, fresh, retry_after)
-            return system, None
+            return None
         except REFUSALS as exc:
             await run_in_threadpool(record_refusal, self.db, req, cast(DomainError, exc))
             raise

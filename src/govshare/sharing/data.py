@@ -461,13 +461,20 @@ def _usable_item(scope: Scope, item_id: int, what: str) -> ItemColumn:
 # cursor: AES-GCM under a key derived from the platform secret; the key value may be an ungranted item
 
 
-def _cursor_key() -> bytes:
-    return hashlib.sha256(("govshare-cursor:" + get_settings().security.secret_key).encode()).digest()
+def _cursor_cipher() -> AESGCM:
+    key = hashlib.sha256(("govshare-cursor:" + get_settings().security.secret_key).encode()).digest()
+    found = _CIPHERS.get(key)
+    if found is None:  # one per key (the key follows the settings, which tests change)
+        found = _CIPHERS[key] = AESGCM(key)
+    return found
+
+
+_CIPHERS: dict[bytes, AESGCM] = {}
 
 
 def encode_cursor(payload: dict[str, Any]) -> str:
     nonce = os.urandom(12)
-    body = AESGCM(_cursor_key()).encrypt(nonce, json.dumps(payload, separators=(",", ":")).encode(), b"gs-cursor")
+    body = _cursor_cipher().encrypt(nonce, json.dumps(payload, separators=(",", ":")).encode(), b"gs-cursor")
     return base64.urlsafe_b64encode(nonce + body).decode().rstrip("=")
 
 
@@ -477,7 +484,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(AESGCM(_cursor_key()).decrypt(raw[:12], raw[12:], b"gs-cursor"))
+        data = json.loads(_cursor_cipher().decrypt(raw[:12], raw[12:], b"gs-cursor"))
     except (ValueError, InvalidTag, json.JSONDecodeError):
         raise invalid from None
     if not isinstance(data, dict):

@@ -266,3 +266,13 @@ class ConsumerRateWindow(Base):
     consumer_system_id: Mapped[int] = mapped_column(ForeignKey("consumer_system.id"), primary_key=True)
     window: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # unix minute
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuthzEpoch(Base):
+    """One row (id 1): a counter that PostgreSQL moves when a transaction changing what authorises a
+    data API call commits (migration 0003); the rows path checks it in each page's statement."""
+
+    __tablename__ = "authz_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
