@@ -40,6 +40,7 @@ def include_all(app: FastAPI) -> None:
     from govshare.sharing import verification_pages as sharing_verification_pages
 
     # first: the consumer data API is the busiest route, and routes are matched in order (~20 µs per router)
+    sharing_consumer_api.add_rows_route(app)
     app.include_router(sharing_consumer_api.router, prefix="/api/v1")
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(catalog_search_api.router, prefix="/api/v1")

@@ -19,9 +19,10 @@ refused call instead of its access record. One batch is four round trips in all:
 3. the access records, the audit records and the head's move: one statement;
 4. ``COMMIT``.
 
-The statements of 1 and 3 have a fixed text whatever the batch's size (the rows go as one array per
-column, ``unnest``), so that each is parsed and planned once per connection and its values are sent
-bound, not quoted into the text.
+The statements of 1 and 3 have a fixed text whatever the batch's size, so that each is parsed and
+planned once per connection and its values are sent bound, not quoted into the text: the claims go as
+two arrays (``unnest``), the records as one JSON array per table (``json_to_recordset``; JSON is
+written in C on both sides, where psycopg builds arrays value by value in Python).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from psycopg import AsyncClientCursor, AsyncConnection, AsyncCursor
 from psycopg.pq import TransactionStatus
+from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from govshare.audit import service as audit
@@ -209,13 +213,12 @@ class RecordWriter:
     async def _write(
         self, cursor: AsyncCursor[Any], batch: Sequence[_Pending], position: audit.ChainPosition, at: dt.datetime
     ) -> None:
-        access_columns: list[list[Any]] = [[] for _ in access.ACCESS_COLUMNS]
-        audit_columns: list[list[Any]] = [[] for _ in access.AUDIT_COLUMNS]
+        access_rows: list[dict[str, Any]] = []
+        audit_rows: list[dict[str, Any]] = []
         for p in batch:
             if p.refusal is None:
                 values = self.records.params(access.records_params(p.read, position, at))
-                for column, name in zip(access_columns, access.ACCESS_COLUMNS, strict=True):
-                    column.append(values["r_" + name])
+                access_rows.append({c: values["r_" + c] for c in access.ACCESS_COLUMNS})
             else:
                 refused = audit.record_values_at(
                     position,
@@ -228,11 +231,11 @@ class RecordWriter:
                     after={"code": p.refusal.code, "path": p.path[:200], "method": p.method},
                 )
                 values = self.records.params({"a_" + k: v for k, v in refused.items()})
-            for column, name in zip(audit_columns, access.AUDIT_COLUMNS, strict=True):
-                column.append(values["a_" + name])
+            audit_rows.append({c: values["a_" + c] for c in access.AUDIT_COLUMNS})
             position = audit.ChainPosition(position.chain, position.last_seq + 1, values["a_hash"])
-        params = [*access_columns, *audit_columns, position.last_seq, position.last_hash, position.chain]
-        await cursor.execute(self._write_sql, params)
+        # the values as the engine binds them (UTC datetimes without a zone, JSON columns as their text)
+        rows = [orjson.dumps(r, default=_json_text).decode() for r in (access_rows, audit_rows)]
+        await cursor.execute(self._write_sql, [*rows, position.last_seq, position.last_hash, position.chain])
 
     def _sweep_due(self) -> bool:
         now = asyncio.get_running_loop().time()
@@ -265,14 +268,18 @@ _COLUMN_TYPES = (
 
 
 async def _write_statement(cursor: AsyncClientCursor[Any]) -> str:
-    """The access records, the audit records (one array per column) and the head's move, as one
-    statement: ``%s`` per column, then the head's last seq, last hash and chain."""
+    """The access records and the audit records (a JSON array of objects each) and the head's move, as
+    one statement: the two arrays, then the head's last seq, last hash and chain. Each column is read
+    from the JSON as its table's type; JSON columns as the text the engine's JSON type wrote."""
 
     async def insert(table: str, columns: Sequence[str]) -> str:
         await cursor.execute(_COLUMN_TYPES, [table])
         types = dict(await cursor.fetchall())
-        arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
-        return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608 (see above)
+        json_columns = {c for c in columns if types[c] in ("json", "jsonb")}
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f'r."{c}"::{types[c]}' if c in json_columns else f'r."{c}"' for c in columns)
+        shape = ", ".join(f'"{c}" ' + ("text" if c in json_columns else types[c]) for c in columns)
+        return f"INSERT INTO {table} ({names}) SELECT {values} FROM json_to_recordset(%s::json) AS r ({shape})"  # noqa: S608 (see above)
 
     add_access = await insert("access_record", access.ACCESS_COLUMNS)
     add_audit = await insert("audit_record", access.AUDIT_COLUMNS)
@@ -280,6 +287,14 @@ async def _write_statement(cursor: AsyncClientCursor[Any]) -> str:
         f"WITH add_access AS ({add_access}), add_audit AS ({add_audit})"  # noqa: S608 (see above)
         " UPDATE audit_chain_head SET last_seq = %s, last_hash = %s WHERE id = %s"
     )
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's value as the engine writes it (psycopg's ``Json`` wrapper, ``json.dumps``)."""
+    if isinstance(value, Json):
+        text = (value.dumps or json.dumps)(value.obj)
+        return text.decode() if isinstance(text, bytes) else text
+    raise TypeError(f"{type(value).__name__} 不能写入记录")
 
 
 def _naive(at: dt.datetime) -> dt.datetime:
