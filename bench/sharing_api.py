@@ -6,12 +6,14 @@
 
 On PostgreSQL (the scratch database ``govshare_bench_sharing``, created and dropped), one base table
 of 人口基本信息 with 1,000,000 rows and six 信息项 (公民身份号码, 姓名, 性别, 出生日期, 手机号码,
-户籍地址), keyed by 公民身份号码. Four servers, each a real server in its own process(es),
-each driven over real HTTP by the same load generator (a separate process: asyncio, raw HTTP/1.1
-keep-alive, 32 connections, each walking 100-row pages by keyset from its own starting point):
+户籍地址), keyed by 公民身份号码. Five servers, each a real server in its own process(es) (two, a port
+each, for a, f and b), each driven over real HTTP by the same load generator (a separate process:
+asyncio, raw HTTP/1.1 keep-alive, 32 connections spread evenly over the server's processes, each
+walking 100-row pages by keyset from its own starting point):
 
-(a) **bare**: a FastAPI app with one route reading the same two columns of the same table with the
-    same driver (SQLAlchemy + psycopg, same pool), no authentication, masking or audit;
+(a) **bare**: one route reading the same two columns of the same table, built like the platform's
+    rows path (served on the event loop, psycopg's asynchronous pool of the same size), with no
+    authentication, masking or audit; (f) the same rows from a FastAPI route through SQLAlchemy;
 (b) **platform**: ``GET /api/v1/consumer/resources/{code}/rows`` signed with HMAC (every request
     signed with a fresh nonce), a grant of 公民身份号码 and 手机号码, both masked, the access record
     and the audit record committed before each page leaves;
