@@ -2,8 +2,10 @@
 
 Hand-written. ``authz_epoch`` holds one row (id 1). On PostgreSQL, a deferred constraint trigger on
 every table that the consumer rows call reads to authorise a call (the resource, its 信息项, its base
-table and active mount, the grant with its 信息项 and systems, the consumer system) adds one to it when
-a transaction that changed any of them commits, once per transaction. The rows path
+table and active mount, the grant with its 信息项 and systems, the consumer system) moves it forward
+when a transaction that changed any of them commits, once per transaction: to the current time in
+microseconds, or one more if that is not larger. One value is therefore one state of those rows, even
+across a restore from a backup (a restored epoch is older than any the running servers read since). The rows path
 (``sharing/consumer_rows.py``) keeps what it read to authorise a system for a resource with the epoch
 read in the same statement, and reads each page on the condition that the epoch has not moved (the same
 statement, so the same snapshot): a grant revoked, a system disabled, a secret rotated, a resource
@@ -50,7 +52,10 @@ BEGIN
     -- once per transaction: the setting is local to it
     IF current_setting('govshare.authz_epoch_bumped', true) IS DISTINCT FROM 'yes' THEN
         PERFORM set_config('govshare.authz_epoch_bumped', 'yes', true);
-        UPDATE authz_epoch SET value = value + 1 WHERE id = 1;
+        -- never a value seen before, even after a restore from a backup (the clock has moved on)
+        UPDATE authz_epoch
+        SET value = greatest(value + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+        WHERE id = 1;
     END IF;
     RETURN NULL;
 END
