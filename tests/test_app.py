@@ -3,6 +3,8 @@ request's context (source IP, request id) reaches the services and the audit tra
 
 from __future__ import annotations
 
+import warnings
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,3 +42,12 @@ def test_the_request_context_reaches_the_audit_trail(client: TestClient, session
     )
     record = session.execute(select(AuditRecord).where(AuditRecord.request_id == "trace-4711")).scalar_one_or_none()
     assert record is not None and record.source_ip == "testclient"
+
+
+def test_the_openapi_document_has_one_operation_id_per_operation(client: TestClient) -> None:
+    """Client generators name a method after each operation id: no two operations may share one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns about a duplicate operation id
+        document = client.get("/api/openapi.json").json()
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values() if "operationId" in op]
+    assert ids and len(ids) == len(set(ids))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio.from_thread
@@ -146,15 +146,18 @@ def list_versions(resource_id: int, session: SessionDep, actor: Provider) -> lis
     return [FileVersionRead.model_validate(v) for v in files.list_versions(session, actor, resource_id=resource_id)]
 
 
-@router.api_route(
-    "/resources/{resource_id}/files",
-    methods=["PUT", "POST"],
-    response_model=FileUploaded,
-    status_code=http_status.HTTP_201_CREATED,
-    summary="上传文件新版本(请求体即文件内容)",
-    description="请求体为文件原始字节(流式写入,不整体载入内存);Content-Length 超过上限时直接拒绝(413)。"
+_UPLOAD: dict[str, Any] = {
+    "response_model": FileUploaded,
+    "status_code": http_status.HTTP_201_CREATED,
+    "summary": "上传文件新版本(请求体即文件内容)",
+    "description": "请求体为文件原始字节(流式写入,不整体载入内存);Content-Length 超过上限时直接拒绝(413)。"
     "内容与最新版本相同时不新增版本(created=false)。",
-)
+}
+
+
+# PUT and POST as two routes, so that each has an operation id of its own in the OpenAPI document
+@router.put("/resources/{resource_id}/files", **_UPLOAD)
+@router.post("/resources/{resource_id}/files", **_UPLOAD)
 def upload(
     resource_id: int,
     request: Request,
