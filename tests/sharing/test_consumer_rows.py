@@ -388,6 +388,21 @@ def test_a_rotated_secret_and_a_disabled_system_are_seen_at_the_next_call(commit
     assert disabled.status_code in (401, 403) and disabled.json()["code"] == "system_disabled"
 
 
+def test_a_badly_signed_call_is_refused_and_leaves_what_was_kept(committed: tuple[Database, World]) -> None:
+    db, world = committed
+    own = _own_system(db, world, "错误签名测试系统")
+    app = create_app(db=db)
+    with TestClient(app, base_url="http://testserver") as client:
+        assert _get(client, own, {"limit": 2}).status_code == 200
+        path: ConsumerRowsPath | None = app.state.consumer_rows
+        kept = dict(path._known) if path is not None else {}
+        bad = _get(client, own, {"limit": 2}, secret="gss_" + "x" * 43)
+        assert bad.status_code == 401 and bad.json()["code"] == "signature_invalid"
+        if path is not None:  # PostgreSQL: nothing evicted by a call anyone can send
+            assert path._known == kept and kept
+        assert _get(client, own, {"limit": 2}).status_code == 200
+
+
 def test_a_grant_narrowed_or_suspended_is_seen_at_the_next_call(committed: tuple[Database, World]) -> None:
     db, world = committed
     own = _own_system(db, world, "收窄测试系统")

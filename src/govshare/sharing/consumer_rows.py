@@ -258,14 +258,19 @@ class ConsumerRowsPath:
         if known is not None and known_key is not None:
             try:
                 done = await self._read_known(conn, known, req, query, grant_id, purpose)
-            except (DomainError, ValueError):  # refused on what was kept: decided afresh (and audited) below
-                done = None
-            if done is not None:
-                system, nonce, reader, scope, raw = done
-                if state is not None:
-                    state.actor = reader.actor
-                return self._page(reader, scope, query, raw, await self._claim(resources, req, system, nonce))
-            self._known.pop(known_key, None)
+            except (DomainError, ValueError):
+                # refused on what was kept: decided afresh (and audited) below. What was kept stays: a
+                # badly signed call must not evict it, and a fresh success replaces it anyway
+                pass
+            else:
+                if done is None:  # the epoch moved (or the rows ended)
+                    self._known.pop(known_key, None)
+                else:
+                    system, nonce, reader, scope, raw = done
+                    if state is not None:
+                        state.actor = reader.actor
+                    claim = await self._claim(resources, req, system, nonce)
+                    return self._page(reader, scope, query, raw, claim)
         s = self.statements
         caller_param = {"app_key": app_key} if digest is None else {"token_hash": digest}
         # 1. the resource, its 信息项 and the grant, with the calling system on every row
