@@ -183,6 +183,8 @@ class ConsumerRowsPath:
     async def _loop_resources(self) -> _LoopResources:
         loop = asyncio.get_running_loop()
         found = self._resources.get(loop)
+        if found is not None and found.done() and not found.cancelled() and found.exception() is None:
+            return found.result()  # started: every call but the first few of a loop
         if found is None:  # the first call of this loop starts them; concurrent first calls wait for it
             found = self._resources[loop] = loop.create_task(self._start())
         try:
