@@ -97,6 +97,12 @@ def _count(db: Database, model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+def _assert_trail_verifies(db: Database) -> None:
+    with db.session_scope() as session:
+        result = audit.verify(session)
+        assert result.ok, result.finding
+
+
 def test_the_production_path_is_taken_where_it_applies(committed: tuple[Database, World]) -> None:
     db, _ = committed
     assert ConsumerRowsPath.applies(db) == (db.engine.dialect.name == "postgresql")
@@ -201,27 +207,12 @@ def test_concurrent_calls_are_each_recorded_and_the_chains_verify(
         statuses = list(pool.map(lambda _: _get(app_client, world, {"limit": 10}).status_code, range(24)))
     assert statuses == [200] * 24
     assert _count(db, AccessRecord) == reads + 24
-    with db.session_scope() as session:
-        result = audit.verify(session)
-        assert result.ok, result.finding
+    _assert_trail_verifies(db)
 
 
 def test_the_rate_limit_holds(committed: tuple[Database, World]) -> None:
     db, world = committed
-    with db.session_scope() as session:
-        system, secret = Factory(session).consumer_system(world.consumer, name="限流测试系统", rate_limit_per_minute=3)
-        grant = grants.issue_grant(
-            session,
-            Actor.system(),
-            resource_id=world.resource.id,
-            consumer_department_id=world.consumer.id,
-            data_item_ids=world.ids("姓名"),
-            purpose="限流测试",
-            valid_from=world.grant.valid_from,
-            valid_until=world.grant.valid_until,
-            system_ids=[system.id],
-        )
-    limited = World(world.provider, world.consumer, world.resource, world.items, system, secret, grant)
+    limited = _own_system(db, world, "限流测试系统", rate_limit_per_minute=3)
     with TestClient(create_app(db=db), base_url="http://testserver") as client:
         statuses = [_get(client, limited, {"limit": 5}) for _ in range(4)]
     codes = [r.status_code for r in statuses]
@@ -257,8 +248,7 @@ def test_with_redis_keeping_nonces_and_counters(
     finally:
         monkeypatch.delenv("GOVSHARE_REDIS_URL")
         get_settings.cache_clear()
-    with db.session_scope() as session:
-        assert audit.verify(session).ok
+    _assert_trail_verifies(db)
 
 
 def test_a_nonce_replayed_concurrently_is_served_once(
@@ -272,8 +262,7 @@ def test_a_nonce_replayed_concurrently_is_served_once(
     assert sorted(a.status_code for a in answers) == [200] + [401] * 7
     assert all(a.json()["code"] == "nonce_reused" for a in answers if a.status_code == 401)
     assert _count(db, AccessRecord) == reads + 1
-    with db.session_scope() as session:
-        assert audit.verify(session).ok
+    _assert_trail_verifies(db)
 
 
 def _keeps_authorisations(db: Database) -> bool:
@@ -290,17 +279,19 @@ def _epoch(db: Database) -> int:
         return int(session.scalar(select(AuthzEpoch.value).where(AuthzEpoch.id == 1)) or 0)
 
 
-def _own_system(db: Database, world: World, name: str) -> World:
+def _own_system(db: Database, world: World, name: str, *, rate_limit_per_minute: int = 600) -> World:
     """A system of the consumer with a grant of its own (the tests that change them leave the module's alone)."""
     with db.session_scope() as session:
-        system, secret = Factory(session).consumer_system(world.consumer, name=name)
+        system, secret = Factory(session).consumer_system(
+            world.consumer, name=name, rate_limit_per_minute=rate_limit_per_minute
+        )
         grant = grants.issue_grant(
             session,
             Actor.system(),
             resource_id=world.resource.id,
             consumer_department_id=world.consumer.id,
             data_item_ids=world.ids(*GRANTED),
-            purpose="授权纪元测试",
+            purpose=f"{name}的测试",
             valid_from=world.grant.valid_from,
             valid_until=world.grant.valid_until,
             system_ids=[system.id],
