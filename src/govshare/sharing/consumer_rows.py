@@ -255,7 +255,8 @@ class ConsumerRowsPath:
         digest: str | None,
         app_key: str,
     ) -> RowsPage | _Page:
-        known_key = (app_key, code, grant_id) if digest is None else None
+        # kept for signed calls in key order (a sort on a column may first have to index it: afresh)
+        known_key = (app_key, code, grant_id) if digest is None and query.sort is None else None
         known = self._known.get(known_key) if known_key is not None else None
         if known is not None and known_key is not None:
             try:
