@@ -13,7 +13,7 @@ import concurrent.futures
 import importlib.util
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,12 @@ def _walk(client: TestClient, world: World, **params: Any) -> tuple[list[dict[st
 def _count(db: Database, model: Any, *where: Any) -> int:
     with db.session_scope() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _at_once(times: int, call: Callable[[], Any]) -> list[Any]:
+    """``call`` made ``times`` times concurrently (threads sharing the test client)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(times, 12)) as pool:
+        return list(pool.map(lambda _: call(), range(times)))
 
 
 def _assert_trail_verifies(db: Database) -> None:
@@ -203,9 +209,8 @@ def test_concurrent_calls_are_each_recorded_and_the_chains_verify(
     """24 calls at once: on PostgreSQL their records are committed in groups, on free read chains."""
     db, world = committed
     reads = _count(db, AccessRecord)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
-        statuses = list(pool.map(lambda _: _get(app_client, world, {"limit": 10}).status_code, range(24)))
-    assert statuses == [200] * 24
+    answers = _at_once(24, lambda: _get(app_client, world, {"limit": 10}))
+    assert [a.status_code for a in answers] == [200] * 24
     assert _count(db, AccessRecord) == reads + 24
     _assert_trail_verifies(db)
 
@@ -257,8 +262,7 @@ def test_a_nonce_replayed_concurrently_is_served_once(
     """The same signed call sent 8 times at once (on PostgreSQL several of them share a batch): one page."""
     db, world = committed
     reads = _count(db, AccessRecord)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda _: _get(app_client, world, {"limit": 3}, nonce="z" * 40), range(8)))
+    answers = _at_once(8, lambda: _get(app_client, world, {"limit": 3}, nonce="z" * 40))
     assert sorted(a.status_code for a in answers) == [200] + [401] * 7
     assert all(a.json()["code"] == "nonce_reused" for a in answers if a.status_code == 401)
     assert _count(db, AccessRecord) == reads + 1
