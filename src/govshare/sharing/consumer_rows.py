@@ -137,10 +137,11 @@ class _Statements:
 
 @dataclass(frozen=True)
 class _Known:
-    """What the resource statement read for a signed call (its rows, the system's secret decrypted) and
-    the epoch it read with them."""
+    """What the resource statement read for a signed call (its rows, the calling system from them and its
+    secret decrypted) and the epoch it read with them."""
 
     rows: list[dict[str, Any]]
+    system: SystemRow
     secret: str
     epoch: int
 
@@ -299,7 +300,7 @@ class ConsumerRowsPath:
         if known_key is not None:
             if len(self._known) >= KNOWN_MAX:
                 self._known.pop(next(iter(self._known)))
-            self._known[known_key] = _Known(rows, system_secret(system), rows[0]["authz_epoch"])
+            self._known[known_key] = _Known(rows, system, system_secret(system), rows[0]["authz_epoch"])
         return self._page(reader, scope, query, raw, claim)
 
     async def _read_known(
@@ -314,12 +315,11 @@ class ConsumerRowsPath:
         """The call checked against what was kept, and its page read on the condition that the epoch has
         not moved; None (decide afresh) when the page comes back empty. Refusals are raised unaudited;
         nothing is claimed or written here."""
-        rows = known.rows
-        system = cast(SystemRow, _system_of(rows[0]))
+        system = known.system
         nonce = verify_signature(system, req, known.secret)
-        data.check_reachable(rows)
+        data.check_reachable(known.rows)
         reader = self._reader(system, req, None)
-        scope = data.scope_from_rows(rows, reader, grant_id=grant_id, purpose=purpose)
+        scope = data.scope_from_rows(known.rows, reader, grant_id=grant_id, purpose=purpose)
         if scope.channel != Channel.table:
             return None
         data.reject_upstream_params(query)
