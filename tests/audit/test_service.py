@@ -6,10 +6,13 @@ only (A40.1), and secrets never enter the trail in clear."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -308,3 +311,27 @@ def test_failed_logins_are_recorded(session: Session, factory: Factory) -> None:
     by_name = service.search_records(session, auditor, AuditFilter(actor=user.username, outcome="failure"))
     by_id = service.search_records(session, auditor, AuditFilter(actor=str(user.id), outcome="failure"))
     assert [r.id for r in by_name.items] == [r.id for r in by_id.items] == [summary.recent[0].id]
+
+
+_ANY_TEXT = st.text() | st.text(st.characters(codec=None, exclude_categories=()))  # with lone surrogates
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_ANY_TEXT, inner, max_size=4),
+    max_leaves=24,
+)
+
+
+@pytest.mark.article("A31.2")
+@given(_JSON)
+@example({"中文": "\u2028\x00\x1f\x7f\ufeff", "Z": 2**70, "a": [True, None, -1]})
+def test_the_canonical_form_is_the_one_every_record_so_far_was_hashed_over(value: object) -> None:
+    """Records already in a trail were hashed over ``json.dumps``' form: the faster writer must give the
+    same bytes for anything a record can hold, or those records would stop verifying."""
+    body = {"after": value, "chain": 2, "actor_name": "审计员"}
+    try:
+        expected = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate cannot be written by either
+        with pytest.raises(UnicodeEncodeError):
+            service.canonical_json(body)
+        return
+    assert service.canonical_json(body) == expected

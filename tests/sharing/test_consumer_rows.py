@@ -10,6 +10,7 @@ SQLite the same tests run the synchronous path. Both must give the same answers.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import importlib.util
 import os
 import time
@@ -32,6 +33,7 @@ from govshare.config import get_settings
 from govshare.db import Database
 from govshare.exchange.models import BaseTable
 from govshare.identity.actor import Actor
+from govshare.kit import clock
 from govshare.sharing import client as signing
 from govshare.sharing import data, grants, systems
 from govshare.sharing.consumer_api import caller_reader
@@ -417,6 +419,27 @@ def test_a_grant_narrowed_or_suspended_is_seen_at_the_next_call(committed: tuple
             grants.change_status(session, Actor.system(), own.grant.id, "suspend", reason="核查中")
         suspended = _get(client, own, {"limit": 2})
     assert suspended.status_code == 403 and suspended.json()["code"] == "grant_suspended"
+
+
+@pytest.mark.article("A26.2")
+def test_a_grant_is_refused_the_day_after_it_ends_with_nothing_changed(committed: tuple[Database, World]) -> None:
+    """No row changes when a grant's period ends, so the epoch does not move: the day is checked again on
+    every call, and the scope kept for a day is not used the next."""
+    db, world = committed
+    own = _own_system(db, world, "到期测试系统")
+    last_day = dt.datetime.combine(own.grant.valid_until, dt.time(23, 59, 50), clock.CHINA)
+
+    def call(at: dt.datetime) -> Any:
+        clock.set_now(at)
+        return _get(client, own, {"limit": 2}, timestamp=int(at.timestamp()))
+
+    try:
+        with TestClient(create_app(db=db), base_url="http://testserver") as client:
+            assert [call(last_day).status_code, call(last_day).status_code] == [200, 200]
+            refused = call(last_day + dt.timedelta(seconds=20))
+    finally:
+        clock.set_now(None)
+    assert refused.status_code == 403 and refused.json()["code"] == "grant_expired", refused.text
 
 
 def _migration_0003() -> Any:

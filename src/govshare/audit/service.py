@@ -22,6 +22,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -96,7 +97,20 @@ def _canonical(rec: AuditRecord, seq: int | None = None) -> bytes:
         "algorithm": rec.algorithm,
         "prev_hash": rec.prev_hash,
     }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return canonical_json(body)
+
+
+def canonical_json(body: Mapping[str, Any]) -> bytes:
+    """The bytes a record's hash is computed over: JSON with sorted keys, no spaces, non-ASCII as UTF-8
+    — the form of ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, which
+    wrote every record so far. orjson writes the same bytes several times faster (its keys sorted by
+    UTF-8 bytes, which is code point order, and control characters escaped alike); what it refuses
+    (integers beyond 64 bits, keys that are not strings) goes to ``json``. A body holds no floats:
+    ``redact`` turns them into text."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def compute_hash(rec: AuditRecord, seq: int | None = None) -> str:

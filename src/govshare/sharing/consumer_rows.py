@@ -31,9 +31,10 @@ index).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
 from urllib.parse import parse_qsl
@@ -50,6 +51,7 @@ from govshare.catalog.enums import Channel
 from govshare.config import get_settings
 from govshare.db import Database
 from govshare.errors import DomainError
+from govshare.kit import clock
 from govshare.kit.pgsql import PgStatement
 from govshare.sharing import access, data
 from govshare.sharing.access import ReadRecord
@@ -83,6 +85,7 @@ from govshare.sharing.ratelimit import AsyncRedisLimiter
 _CONNECTION = {"autocommit": True, "prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
 POOL_SIZE = 16  # connections per server process: 32 concurrent calls over two processes rarely wait
 KNOWN_MAX = 4096  # authorisations kept per server process (system, resource, grant)
+SCOPES_MAX = 8  # scopes kept per authorisation (one per purpose given and day)
 
 
 _SYSTEMS = cast(Table, ConsumerSystem.__table__)
@@ -144,6 +147,20 @@ class _Known:
     system: SystemRow
     secret: str
     epoch: int
+    # the scopes derived from ``rows`` for this system, by (purpose given, day): ``data.scope_from_rows``
+    # is a function of exactly these (the grant's period is checked against the day), so a kept scope
+    # is the one it would derive again
+    scopes: dict[tuple[str, dt.date], Scope] = field(default_factory=dict, compare=False)
+
+    def scope(self, reader: Reader, grant_id: int | None, purpose: str) -> Scope:
+        key = (purpose, clock.today())
+        found = self.scopes.get(key)
+        if found is None:
+            found = data.scope_from_rows(self.rows, reader, grant_id=grant_id, purpose=purpose)  # or refused
+            if len(self.scopes) >= SCOPES_MAX:
+                self.scopes.clear()
+            self.scopes[key] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -319,7 +336,7 @@ class ConsumerRowsPath:
         nonce = verify_signature(system, req, known.secret)
         data.check_reachable(known.rows)
         reader = self._reader(system, req, None)
-        scope = data.scope_from_rows(known.rows, reader, grant_id=grant_id, purpose=purpose)
+        scope = known.scope(reader, grant_id, purpose)
         if scope.channel != Channel.table:
             return None
         data.reject_upstream_params(query)
