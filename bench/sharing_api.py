@@ -6,8 +6,8 @@
 
 On PostgreSQL (the scratch database ``govshare_bench_sharing``, created and dropped), one base table
 of 人口基本信息 with 1,000,000 rows and six 信息项 (公民身份号码, 姓名, 性别, 出生日期, 手机号码,
-户籍地址), keyed by 公民身份号码. Five servers, each a real server in its own process(es) (two, a port
-each, for a, f and b), each driven over real HTTP by the same load generator (a separate process:
+户籍地址), keyed by 公民身份号码. Six servers, each a real server in its own process(es) (two, a port
+each, for a, g, f and b), each driven over real HTTP by the same load generator (a separate process:
 asyncio, raw HTTP/1.1 keep-alive, 32 connections spread evenly over the server's processes, each
 walking 100-row pages by keyset from its own starting point):
 
@@ -17,6 +17,9 @@ walking 100-row pages by keyset from its own starting point):
 (b) **platform**: ``GET /api/v1/consumer/resources/{code}/rows`` signed with HMAC (every request
     signed with a fresh nonce), a grant of 公民身份号码 and 手机号码, both masked, the access record
     and the audit record committed before each page leaves;
+(g) **floor**, for reference: (a) plus the least the rules ask of every call, as lean as it can be
+    written: the same HMAC check and masking windows, one access record per call committed before the
+    rows leave (group committed, replays refused); no grant, audit chain, rate limit or framework;
 (c) **Datasette** serving the same rows from a SQLite copy as it is normally run (``datasette serve
     bench.db``, default settings), its JSON API with ``_size=100``, the two columns (``_col``) and its
     own ``next`` (it counts the table and tries facet suggestions per page, as it does by default);
@@ -52,7 +55,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -375,9 +378,120 @@ def make_bare_fastapi_app() -> Any:
     return app
 
 
+# --- (g) the floor, for reference --------------------------------------------------------------------
+
+FLOOR_TABLE = "bench_floor_access"
+FLOOR_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, app_key text NOT NULL,"
+    " nonce text NOT NULL, at timestamptz NOT NULL, row_count integer NOT NULL, UNIQUE (app_key, nonce))"
+)
+_FLOOR_INSERT = (
+    f"INSERT INTO {FLOOR_TABLE} (app_key, nonce, at, row_count)"
+    " SELECT %(key)s, n, now(), c FROM unnest(%(nonces)s::text[], %(counts)s::integer[]) AS u (n, c)"
+    " ON CONFLICT (app_key, nonce) DO NOTHING RETURNING nonce"
+)
+
+
+def make_floor_app() -> Any:
+    """(g) the floor: the bare endpoint (a) plus the least every call must do under the rules, written as
+    lean as it can be — the platform's signature check (its ``string_to_sign``: key, timestamp window,
+    HMAC), its masking windows for the two 信息项, and one access record per call, committed before the
+    rows leave (group committed like the platform's, at most two batches in flight, the second once 8
+    calls wait; a replayed nonce refused). No grant, audit chain, rate limit, FastAPI or SQLAlchemy.
+    What (b) costs beyond (g) is the platform's own machinery, not what the rules ask of a call."""
+    import hmac
+
+    import orjson
+    from psycopg_pool import AsyncConnectionPool
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from govshare.catalog.enums import Sensitivity
+    from govshare.sharing.client import canonical_query, signature, string_to_sign
+    from govshare.sharing.consumer_auth import TIMESTAMP_WINDOW_SECONDS
+    from govshare.sharing.consumer_rows import POOL_SIZE
+    from govshare.sharing.masking import mask_column
+
+    env = json.loads(os.environ["BENCH_BARE"])
+    key, phone, table, app_key, secret = env["key"], env["phone"], env["table"], env["app_key"], env["secret"]
+    first = f"SELECT {key}, {phone} FROM {table} ORDER BY {key} LIMIT %(n)s"
+    after_stmt = f"SELECT {key}, {phone} FROM {table} WHERE {key} > %(after)s ORDER BY {key} LIMIT %(n)s"
+    pools: dict[str, Any] = {}
+    waiting: list[tuple[str, int, asyncio.Future[bool]]] = []
+    in_flight = [0]
+    refused = Response(b'{"code":"unauthorized"}', status_code=401, media_type="application/json")
+
+    async def open_pools() -> None:
+        for name, size in (("read", POOL_SIZE), ("write", 2)):
+            pool = AsyncConnectionPool(
+                env["url"], min_size=1, max_size=size, open=False, kwargs={"autocommit": True, "prepare_threshold": 0}
+            )
+            await pool.open()
+            pools[name] = pool
+
+    def start_batch() -> None:
+        if waiting and (in_flight[0] == 0 or (in_flight[0] < 2 and len(waiting) >= 8)):
+            in_flight[0] += 1
+            asyncio.get_running_loop().create_task(write_batch())
+
+    async def write_batch() -> None:
+        batch = waiting[:]
+        waiting.clear()
+        try:
+            values = {"key": app_key, "nonces": [b[0] for b in batch], "counts": [b[1] for b in batch]}
+            async with pools["write"].connection() as conn:  # autocommit: durable when it returns
+                cur = await conn.execute(_FLOOR_INSERT, values)
+                fresh = {r[0] for r in await cur.fetchall()}
+            for nonce, _, future in batch:
+                future.set_result(nonce in fresh)
+                fresh.discard(nonce)  # the same nonce twice in one batch: served once
+        except Exception as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        finally:
+            in_flight[0] -= 1
+            start_batch()
+
+    async def rows(request: Request) -> Response:
+        if not pools:
+            await open_pools()
+        h = request.headers
+        timestamp, nonce, sent = h.get("x-gs-timestamp", ""), h.get("x-gs-nonce", ""), h.get("x-gs-signature", "")
+        if h.get("x-gs-key") != app_key or not timestamp.isdigit():
+            return refused
+        if abs(int(timestamp) - time.time()) > TIMESTAMP_WINDOW_SECONDS:
+            return refused
+        pairs = parse_qsl(request.url.query, keep_blank_values=True)
+        message = string_to_sign("GET", request.url.path, canonical_query(pairs), b"", timestamp, nonce)
+        if not hmac.compare_digest(signature(secret, message), sent.lower()):
+            return refused
+        params = dict(pairs)
+        after, limit = params.get("after", ""), int(params.get("limit", "100"))
+        async with pools["read"].connection() as conn:
+            cur = await conn.execute(after_stmt if after else first, {"after": after, "n": limit + 1})
+            found = await cur.fetchall()
+        page = found[:limit]
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        waiting.append((nonce, len(page), future))
+        start_batch()
+        if not await future:
+            return refused
+        ids = mask_column([r[0] for r in page], Sensitivity.id_number)
+        phones = mask_column([r[1] for r in page], Sensitivity.phone)
+        body: dict[str, Any] = {"rows": [{"i1": i, "i5": p} for i, p in zip(ids, phones, strict=True)]}
+        body["next"] = page[-1][0] if len(found) > limit else None
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return Starlette(routes=[Route("/rows", rows)])
+
+
 if os.environ.get("BENCH_BARE"):
     bare_app = make_bare_app()
     bare_fastapi_app = make_bare_fastapi_app()
+    floor_app = make_floor_app()
 
 
 # --- servers ------------------------------------------------------------------------------------
@@ -507,9 +621,12 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     first_error: list[str] = []
 
     def request(position: Any) -> tuple[str, str]:
-        if kind == "bare":
+        if kind in ("bare", "floor"):
             params = [("limit", "100")] + ([("after", position)] if position else [])
-            return "/rows?" + urlencode(params, quote_via=quote), ""
+            if kind == "bare":
+                return "/rows?" + urlencode(params, quote_via=quote), ""
+            headers = sign("GET", "/rows", params, b"", spec["app_key"], spec["secret"])
+            return "/rows?" + urlencode(params, quote_via=quote), "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         if kind == "platform":
             path = f"/api/v1/consumer/resources/{spec['code']}/rows"
             pairs = [("grant_id", str(spec["grant_id"])), ("limit", "100")] + (
@@ -770,7 +887,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get("GOVSHARE_BENCH_SHARING_PG_URL", DEFAULT_PG_URL))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
-    parser.add_argument("--only", default="a,b,c,d,f", help="which servers to run, e.g. a,b")
+    parser.add_argument("--only", default="a,g,b,c,d,f", help="which servers to run, e.g. a,b")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile N platform requests")
     parser.add_argument("--load-spec", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -803,6 +920,7 @@ def main() -> int:
         bare_env = env | {
             "BENCH_BARE": json.dumps(
                 {"url": url, "key": setup.key_column, "phone": setup.phone_column, "table": setup.table}
+                | {"app_key": setup.app_key, "secret": setup.secret}
             )
         }
         for key, bare in (("a", "bare_app"), ("f", "bare_fastapi_app")):
@@ -812,6 +930,14 @@ def main() -> int:
                     groups,
                 ):
                     results[key] = run_load({"kind": "bare", "ports": ports, "starts": starts} | common, url, groups)
+        if "g" in only:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(FLOOR_DDL)
+            with uvicorn_servers("sharing_api:floor_app", args.workers, bare_env, "/rows", "bench") as (ports, groups):
+                spec = {"kind": "floor", "ports": ports, "starts": starts} | common
+                results["g"] = run_load(spec | {"app_key": setup.app_key, "secret": setup.secret}, url, groups)
         if "b" in only:
             from govshare.exchange.base import encode_watermark
             from govshare.sharing.data import encode_cursor
@@ -870,6 +996,7 @@ def verify_records(url: str, result: dict[str, Any]) -> dict[str, Any]:
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     labels = {
         "a": f"(a) bare endpoint, same stack, {args.workers} process(es)",
+        "g": f"(g) floor: bare + HMAC + mask + 1 record, {args.workers} process(es)",
         "f": f"(f) bare FastAPI + SQLAlchemy route, {args.workers} process(es)",
         "b": f"(b) platform, HMAC + grant + mask + records, {args.workers} process(es)",
         "c": "(c) Datasette on SQLite, 1 process, default settings",
@@ -878,7 +1005,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     print(
         f"\n{'':<58} {'req/s':>8} {'rows/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}"
     )
-    for key in ("a", "f", "b", "c", "d"):
+    for key in ("a", "g", "f", "b", "c", "d"):
         r = results.get(key)
         if r is None:
             continue
@@ -916,6 +1043,9 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     d = results.get("d")
     if d is not None and b is not None and d["rps"]:
         print(f"platform / tuned Datasette throughput: ×{b['rps'] / d['rps']:.2f} (for reference, no target)")
+    g = results.get("g")
+    if g is not None and a is not None and a["rps"]:
+        print(f"floor / bare throughput: ×{g['rps'] / a['rps']:.2f} (reference: what the rules cost at their leanest)")
     if "b" in results and "f" in results:
         print(f"platform / bare FastAPI route throughput: ×{results['b']['rps'] / results['f']['rps']:.2f} (reference)")
     if a is not None and b is not None and a["server_cpu_ms"]:
