@@ -180,6 +180,7 @@ def test_demo_command_seeds_its_own_database_and_keeps_it(tmp_path: Path, monkey
         assert account.username in first.stdout
     assert data.DEMO_PASSWORD in first.stdout
     assert data.totp_secret("bureau_admin") in first.stdout and "pyotp.TOTP(" in first.stdout
+    assert "使用记录:市民政局自授权生效以来的" in first.stdout  # the usage pages are not empty
     assert again.exit_code == 0, again.output
     assert "已有演示数据,未重复写入" in again.stdout and "bureau_admin" in again.stdout
 
