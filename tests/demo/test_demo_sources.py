@@ -277,13 +277,13 @@ def test_the_demo_consumer_system_reads_masked_rows_of_the_synced_table_with_its
 @pytest.mark.article("A35.1")
 def test_the_demo_usage_history_is_left_by_real_reads_of_the_synced_table(seeded: Seeded) -> None:
     """The usage pages of a fresh demo are not empty: the demo's system and two of 市民政局's people read
-    the 库表 resource through the services, on working days since the grant took effect."""
+    and verify the 库表 resource through the services, on working days since the grant took effect."""
     from govshare.audit.models import AuditRecord
     from govshare.demo.consumer_seed import DEMO_APP_KEY, table_grant_example
     from govshare.demo.usage_seed import seed_usage
     from govshare.identity.models import User
     from govshare.kit import clock
-    from govshare.sharing.models import AccessRecord, ConsumerSystem, Grant
+    from govshare.sharing.models import AccessRecord, ConsumerSystem, Grant, VerificationSetting
 
     with seeded.db.session_scope() as s:
         first_id = int(s.scalar(select(func.max(AccessRecord.id))) or 0)
@@ -303,18 +303,24 @@ def test_the_demo_usage_history_is_left_by_real_reads_of_the_synced_table(seeded
     assert reads == len(records) >= 8
     assert audited == reads_before + reads  # each read audited, as a real one is
     assert verified.ok, verified.finding
-    assert {r.kind for r in records} == {"rows", "export"}
+    assert {r.kind for r in records} == {"rows", "export", "verify"}
+    checks = [r.detail.get("result") for r in records if r.kind == "verify"]
+    assert "match" in checks and "no_match" in checks  # a true pair, and one with another name
     by_system = [r for r in records if r.consumer_system_id == system_id]
     by_people = {people[r.user_id] for r in records if r.user_id is not None}
     assert len(by_system) >= 4 and by_people == {"civil_user", "civil_admin"}
     assert all(r.grant_id == grant.id and r.purpose == grant.purpose for r in records)
     days = {clock.to_china(r.at).date() for r in records}
     assert all(grant.valid_from <= day < clock.today() for day in days)
-    assert all(r.row_count > 0 for r in records if r.kind == "rows")
+    assert all(r.row_count > 0 for r in records if r.kind in ("rows", "export"))
+    assert [r.at for r in records] == sorted(r.at for r in records)  # numbered in the order they happened
+    with seeded.db.session_scope() as s:
+        setting = s.scalar(select(VerificationSetting).where(VerificationSetting.resource_id == grant.resource_id))
+    assert setting is not None and setting.enabled and len(setting.data_item_ids) == 2
 
 
 def _read_actions() -> Any:
     from govshare.audit.actions import Action
     from govshare.audit.models import AuditRecord
 
-    return AuditRecord.action.in_((Action.data_read, Action.data_exported))
+    return AuditRecord.action.in_((Action.data_read, Action.data_exported, Action.data_verified))
