@@ -104,6 +104,7 @@ def test_grant_api_and_pages(client: TestClient, session: Session, factory: Fact
     assert body["status"] == "ended" and body["history"][-1]["reason"] == "低保核对工作已结束"
     page = client.get(f"/sharing/grants/{grant.id}")
     assert page.status_code == 200 and "低保核对工作已结束" in page.text and "已终止" in page.text
+    assert f'href="/sharing/usage?grant_id={grant.id}"' in page.text  # who read what under it (A35.1)
     assert client.get("/sharing/grants?scope=provider").status_code == 200
     client.cookies.clear()
     sign_in(client, session, factory.user(Role.dept_user))
