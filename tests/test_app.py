@@ -51,3 +51,12 @@ def test_the_openapi_document_has_one_operation_id_per_operation(client: TestCli
         document = client.get("/api/openapi.json").json()
     ids = [op["operationId"] for path in document["paths"].values() for op in path.values() if "operationId" in op]
     assert ids and len(ids) == len(set(ids))
+
+
+def test_the_api_docs_say_how_a_consumer_system_signs_its_calls(client: TestClient) -> None:
+    """The engineer connecting a system finds the signing rules with the consumer API's operations."""
+    tags = {t["name"]: t.get("description", "") for t in client.get("/api/openapi.json").json().get("tags", [])}
+    described = tags.get("数据共享接口(应用系统)", "")
+    headers = ("X-GS-Key", "X-GS-Timestamp", "X-GS-Nonce", "X-GS-Signature")
+    for needed in (*headers, "HMAC-SHA256", "/api/v1/consumer/token"):
+        assert needed in described

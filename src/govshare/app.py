@@ -227,11 +227,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     """The application. ``worker=True`` (the ASGI entry point ``govshare.asgi``) runs the worker loop in
     a thread of the server when ``exchange.worker.runs_in_process`` allows (by default on SQLite)."""
     settings = settings or get_settings()
+    from govshare.sharing.consumer_api import CONSUMER_TAG, CONSUMER_TAG_DOC
+
     app = FastAPI(
         lifespan=_lifespan,
         title="兰州市政务数据共享交换平台 API",
         version=__version__,
         description="govshare 的 JSON 接口。个人脚本使用个人 API 令牌(Bearer)调用;错误以 problem+json 返回。",
+        openapi_tags=[{"name": CONSUMER_TAG, "description": CONSUMER_TAG_DOC}],
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,

@@ -3,6 +3,8 @@ audit of each, and another department seeing nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -11,13 +13,16 @@ from sqlalchemy.orm import Session
 from govshare.audit.models import AuditRecord
 from govshare.config import get_settings
 from govshare.errors import Forbidden, NotFound, ValidationFailed
+from govshare.identity.actor import Actor
 from govshare.identity.permissions import Role
+from govshare.kit import clock
 from govshare.kit.crypto import decrypt
-from govshare.sharing import systems
+from govshare.sharing import grants, systems
 from govshare.sharing.enums import SystemStatus
 from govshare.sharing.models import ConsumerSystem
 from tests.factories import Factory
 from tests.helpers import csrf, headers, sign_in
+from tests.sharing.application_helpers import parties
 
 
 def _actions(session: Session, object_id: int) -> list[str]:
@@ -166,3 +171,33 @@ def test_pages_refuse_other_departments_and_people_without_the_permission(
     client.cookies.clear()
     sign_in(client, session, factory.user(Role.dept_user, department=factory.department("市民政局")))
     assert client.get("/sharing/systems").status_code == 403
+
+
+@pytest.mark.article("A26.2")
+def test_a_system_page_lists_the_grants_that_name_it_with_the_call_each_takes(
+    client: TestClient, session: Session, factory: Factory
+) -> None:
+    """What the engineer connecting the system needs: which grants, on which resource, called how."""
+    p = parties(factory)
+    admin = factory.user(Role.dept_admin, department=p.consumer)
+    system, _ = factory.consumer_system(p.consumer, name="低保审核系统")
+    named = grants.issue_grant(
+        session,
+        Actor.system(),
+        resource_id=p.resource.id,
+        consumer_department_id=p.consumer.id,
+        data_item_ids=[p.item_id("姓名")],
+        purpose="低保核对",
+        valid_from=clock.today(),
+        valid_until=clock.today() + dt.timedelta(days=30),
+        system_ids=[system.id],
+    )
+    other, _ = factory.consumer_system(p.consumer, name="另一系统")
+    assert [g.grant_id for g in systems.grants_of(session, factory.system, system.id)] == [named.id]
+    assert systems.grants_of(session, factory.system, other.id) == []
+    sign_in(client, session, admin)
+    page = client.get(f"/sharing/systems/{system.id}")
+    assert page.status_code == 200
+    assert f"/api/v1/consumer/resources/{p.resource.code}/rows?grant_id={named.id}" in page.text
+    assert f'href="/sharing/usage?consumer_system_id={system.id}"' in page.text
+    assert "尚无授权指定本系统" in client.get(f"/sharing/systems/{other.id}").text

@@ -24,6 +24,8 @@ from govshare.identity.actor import Actor
 from govshare.identity.permissions import Permission
 from govshare.sharing import data
 from govshare.sharing.consumer_auth import (
+    NONCE_TTL_SECONDS,
+    TIMESTAMP_WINDOW_SECONDS,
     TOKEN_MINUTES,
     ConsumerCaller,
     ConsumerRequestDep,
@@ -36,7 +38,22 @@ from govshare.sharing.consumer_auth import (
 from govshare.sharing.consumer_rows import ConsumerRowsPath
 from govshare.sharing.data import Reader
 
-router = APIRouter(prefix="/consumer", tags=["数据共享接口(应用系统)"])
+CONSUMER_TAG = "数据共享接口(应用系统)"
+router = APIRouter(prefix="/consumer", tags=[CONSUMER_TAG])
+# the signing rules, shown with the tag in the API docs: what the engineer connecting a system needs
+CONSUMER_TAG_DOC = (
+    "应用系统凭本部门数据资源管理员登记时取得的应用标识(App Key)和密钥(Secret)调用。每个请求带四个请求头:"
+    "`X-GS-Key`(应用标识)、`X-GS-Timestamp`(Unix 秒,与平台时间相差不超过 "
+    f"{TIMESTAMP_WINDOW_SECONDS} 秒)、`X-GS-Nonce`(16–64 位字母、数字、`_` 或 `-`,"
+    f"{NONCE_TTL_SECONDS // 60} 分钟内不得重复)和 `X-GS-Signature`。"
+    "签名为 HMAC-SHA256(密钥, 待签字符串) 的十六进制小写,待签字符串由以下六行以换行符连接:"
+    "请求方法(大写)、路径(如 `/api/v1/consumer/resources/101/000001/rows`)、规范化查询串(参数按名、再按值排序,"
+    "RFC 3986 编码,以 `&` 连接)、请求体的 SHA-256 十六进制(无请求体时为空串的摘要)、时间戳、随机数。"
+    f"也可先以签名调用 `POST /api/v1/consumer/token` 换取 {TOKEN_MINUTES} 分钟有效的访问令牌,"
+    "以 `Authorization: Bearer` 调用。"
+    "错误以 problem+json 返回,`code` 字段说明原因(如 `signature_invalid`、`timestamp_stale`、`nonce_reused`、"
+    "`grant_expired`、`rate_limited`)。Python 客户端见 `govshare.sharing.client`。"
+)
 people_router = APIRouter(prefix="/sharing/data", tags=["数据共享接口(个人)"])
 DataReader = Annotated[Actor, Depends(require(Permission.shared_data_read))]
 

@@ -60,6 +60,7 @@ def _list_page(
 
 def _detail_page(
     request: Request,
+    session: Session,
     actor: Actor,
     system: ConsumerSystem,
     *,
@@ -73,6 +74,7 @@ def _detail_page(
         "sharing/systems/detail.html",
         {
             "system": system,
+            "grants": service.grants_of(session, actor, system.id),
             "secret": secret,
             "rotated": rotated,
             "form": form
@@ -104,12 +106,12 @@ def register(request: Request, session: SessionDep, actor: Manager, form: FormFi
             )
     except ValidationFailed as exc:
         return _list_page(request, session, actor, form=form, error=exc)
-    return _detail_page(request, actor, system, secret=secret)
+    return _detail_page(request, session, actor, system, secret=secret)
 
 
 @router.get("/{system_id:int}")
 def detail(request: Request, session: SessionDep, actor: Manager, system_id: int) -> Response:
-    return _detail_page(request, actor, service.get_system(session, actor, system_id))
+    return _detail_page(request, session, actor, service.get_system(session, actor, system_id))
 
 
 @router.post("/{system_id:int}")
@@ -121,14 +123,15 @@ def update(request: Request, session: SessionDep, actor: Manager, system_id: int
                 session, actor, system_id, name=name, description=description, rate_limit_per_minute=limit
             )
     except ValidationFailed as exc:
-        return _detail_page(request, actor, service.get_system(session, actor, system_id), form=form, error=exc)
+        system = service.get_system(session, actor, system_id)
+        return _detail_page(request, session, actor, system, form=form, error=exc)
     return redirect(f"/sharing/systems/{system_id}", "已保存")
 
 
 @router.post("/{system_id:int}/rotate")
 def rotate(request: Request, session: SessionDep, actor: Manager, system_id: int) -> Response:
     system, secret = service.rotate_secret(session, actor, system_id)
-    return _detail_page(request, actor, system, secret=secret, rotated=True)
+    return _detail_page(request, session, actor, system, secret=secret, rotated=True)
 
 
 @router.post("/{system_id:int}/disable")

@@ -9,13 +9,16 @@ department's own data administrators see or manage its systems.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.audit.actions import Action
+from govshare.catalog.models import Resource
 from govshare.config import get_settings
 from govshare.errors import FieldError, Forbidden, InvalidTransition, NotFound, raise_if_errors
 from govshare.identity.actor import Actor
@@ -23,7 +26,7 @@ from govshare.identity.permissions import Permission
 from govshare.kit import clock
 from govshare.kit.crypto import decrypt, encrypt
 from govshare.sharing.enums import SystemStatus
-from govshare.sharing.models import ConsumerSystem
+from govshare.sharing.models import ConsumerSystem, Grant, GrantSystem
 
 APP_KEY_PREFIX = "gsk_"
 SECRET_PREFIX = "gss_"
@@ -124,6 +127,33 @@ def get_system(session: Session, actor: Actor, system_id: int) -> ConsumerSystem
     if system is None:
         raise NotFound("应用系统不存在")
     return system
+
+
+@dataclass(frozen=True)
+class BoundGrant:
+    """A grant that names a system, with what its engineers need to call it."""
+
+    grant_id: int
+    status: str
+    valid_from: dt.date
+    valid_until: dt.date
+    resource_code: str
+    resource_name: str
+    channel: str
+
+
+def grants_of(session: Session, actor: Actor, system_id: int) -> list[BoundGrant]:
+    """The grants that name a system the actor may see, newest first."""
+    system = get_system(session, actor, system_id)
+    columns = (Grant.id, Grant.status, Grant.valid_from, Grant.valid_until, Resource.code, Resource.name)
+    rows = session.execute(
+        select(*columns, Resource.channel)
+        .join(GrantSystem, GrantSystem.grant_id == Grant.id)
+        .join(Resource, Resource.id == Grant.resource_id)
+        .where(GrantSystem.consumer_system_id == system.id)
+        .order_by(Grant.id.desc())
+    )
+    return [BoundGrant(*row) for row in rows]
 
 
 def update_system(
