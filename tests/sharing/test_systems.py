@@ -193,8 +193,8 @@ def test_a_system_page_lists_the_grants_that_name_it_with_the_call_each_takes(
         system_ids=[system.id],
     )
     other, _ = factory.consumer_system(p.consumer, name="另一系统")
-    assert [g.grant_id for g in systems.grants_of(session, factory.system, system.id)] == [named.id]
-    assert systems.grants_of(session, factory.system, other.id) == []
+    assert [g.grant_id for g in systems.grants_of(session, system)] == [named.id]
+    assert systems.grants_of(session, other) == []
     sign_in(client, session, admin)
     page = client.get(f"/sharing/systems/{system.id}")
     assert page.status_code == 200

@@ -231,4 +231,4 @@ def _seed_usage(url: str) -> None:
     finally:
         db.dispose()
     if reads:
-        typer.echo(f"使用记录:市民政局自授权生效以来的 {reads} 次读取与导出(见“使用记录”页面)")
+        typer.echo(f"使用记录:市民政局自授权生效以来的 {reads} 次读取、核验与导出(见“使用记录”页面)")

@@ -85,11 +85,8 @@ class _Usage:
             return
         with clock.frozen(_at(day, 9, 10)):
             actor = actor_for(provider, RequestContext(source_ip=_PROVIDER_IP, request_id=uuid.uuid4().hex))
-            resource_id = self.session.scalar(select(Resource.id).where(Resource.code == self.code))
-            assert resource_id is not None
-            verification.update_setting(
-                self.session, actor, resource_id, enabled=True, data_item_ids=[i for i in chosen if i]
-            )
+            items = [i for i in chosen if i]
+            verification.update_setting(self.session, actor, self.grant.resource_id, enabled=True, data_item_ids=items)
         self.pair = (pair[0], pair[1])
 
     def night_batch(self, day: dt.date) -> None:

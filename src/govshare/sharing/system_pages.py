@@ -74,7 +74,7 @@ def _detail_page(
         "sharing/systems/detail.html",
         {
             "system": system,
-            "grants": service.grants_of(session, actor, system.id),
+            "grants": service.grants_of(session, system),
             "secret": secret,
             "rotated": rotated,
             "form": form

@@ -142,18 +142,24 @@ class BoundGrant:
     channel: str
 
 
-def grants_of(session: Session, actor: Actor, system_id: int) -> list[BoundGrant]:
-    """The grants that name a system the actor may see, newest first."""
-    system = get_system(session, actor, system_id)
-    columns = (Grant.id, Grant.status, Grant.valid_from, Grant.valid_until, Resource.code, Resource.name)
-    rows = session.execute(
-        select(*columns, Resource.channel)
+def grants_of(session: Session, system: ConsumerSystem) -> list[BoundGrant]:
+    """The grants that name a system (one the caller may see: ``get_system``), newest first."""
+    statement = (
+        select(
+            Grant.id,
+            Grant.status,
+            Grant.valid_from,
+            Grant.valid_until,
+            Resource.code,
+            Resource.name,
+            Resource.channel,
+        )
         .join(GrantSystem, GrantSystem.grant_id == Grant.id)
         .join(Resource, Resource.id == Grant.resource_id)
         .where(GrantSystem.consumer_system_id == system.id)
         .order_by(Grant.id.desc())
     )
-    return [BoundGrant(*row) for row in rows]
+    return [BoundGrant(*row) for row in session.execute(statement)]
 
 
 def update_system(
