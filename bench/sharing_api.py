@@ -12,8 +12,9 @@ asyncio, raw HTTP/1.1 keep-alive, 32 connections spread evenly over the server's
 walking 100-row pages by keyset from its own starting point):
 
 (a) **bare**: one route reading the same two columns of the same table, built like the platform's
-    rows path (served on the event loop, psycopg's asynchronous pool of the same size), with no
-    authentication, masking or audit; (f) the same rows from a FastAPI route through SQLAlchemy;
+    rows path (served on the event loop, psycopg's asynchronous pool of the same size and settings:
+    autocommit, one round trip per page), with no authentication, masking or audit; (f) the same rows
+    from a FastAPI route through SQLAlchemy;
 (b) **platform**: ``GET /api/v1/consumer/resources/{code}/rows`` signed with HMAC (every request
     signed with a fresh nonce), a grant of 公民身份号码 and 手机号码, both masked, the access record
     and the audit record committed before each page leaves;
@@ -320,15 +321,15 @@ def _bare_page(found: Any, limit: int) -> Any:
 
 def make_bare_app() -> Any:
     """Same rows, same table, built like the platform's rows endpoint on PostgreSQL (a route served
-    straight on the event loop, psycopg's asynchronous connection from a pool of the same size), with
-    nothing else: no authentication, grant, masking or records (the baseline)."""
+    straight on the event loop, psycopg's asynchronous connection from a pool of the same size and
+    settings), with nothing else: no authentication, grant, masking or records (the baseline)."""
     from psycopg_pool import AsyncConnectionPool
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from govshare.sharing.consumer_rows import POOL_SIZE
+    from govshare.sharing.consumer_rows import CONNECTION, POOL_SIZE
 
     env = json.loads(os.environ["BENCH_BARE"])
     key, phone, table = env["key"], env["phone"], env["table"]
@@ -338,7 +339,9 @@ def make_bare_app() -> Any:
 
     async def rows(request: Request) -> Response:
         if not pools:
-            pools.append(AsyncConnectionPool(env["url"], min_size=1, max_size=POOL_SIZE, open=False))
+            # the platform's connection settings: autocommit (one round trip per read), statements prepared
+            pool = AsyncConnectionPool(env["url"], min_size=1, max_size=POOL_SIZE, open=False, kwargs=CONNECTION)
+            pools.append(pool)
             await pools[0].open()
         after = request.query_params.get("after", "")
         limit = int(request.query_params.get("limit", "100"))
@@ -411,7 +414,7 @@ def make_floor_app() -> Any:
     from govshare.catalog.enums import Sensitivity
     from govshare.sharing.client import canonical_query, signature, string_to_sign
     from govshare.sharing.consumer_auth import TIMESTAMP_WINDOW_SECONDS
-    from govshare.sharing.consumer_rows import POOL_SIZE
+    from govshare.sharing.consumer_rows import CONNECTION, POOL_SIZE
     from govshare.sharing.masking import mask_column
 
     env = json.loads(os.environ["BENCH_BARE"])
@@ -424,12 +427,11 @@ def make_floor_app() -> Any:
     refused = Response(b'{"code":"unauthorized"}', status_code=401, media_type="application/json")
 
     async def open_pools() -> None:
-        for name, size in (("read", POOL_SIZE), ("write", 2)):
-            pool = AsyncConnectionPool(
-                env["url"], min_size=1, max_size=size, open=False, kwargs={"autocommit": True, "prepare_threshold": 0}
-            )
+        # reads exactly as (a) reads; the records' statements commit as they run (durable when they return)
+        pools["read"] = AsyncConnectionPool(env["url"], min_size=1, max_size=POOL_SIZE, open=False, kwargs=CONNECTION)
+        pools["write"] = AsyncConnectionPool(env["url"], min_size=1, max_size=2, open=False, kwargs=CONNECTION)
+        for pool in pools.values():
             await pool.open()
-            pools[name] = pool
 
     def start_batch() -> None:
         if waiting and (in_flight[0] == 0 or (in_flight[0] < 2 and len(waiting) >= 8)):
@@ -441,7 +443,7 @@ def make_floor_app() -> Any:
         waiting.clear()
         try:
             values = {"key": app_key, "nonces": [b[0] for b in batch], "counts": [b[1] for b in batch]}
-            async with pools["write"].connection() as conn:  # autocommit: durable when it returns
+            async with pools["write"].connection() as conn:
                 cur = await conn.execute(_FLOOR_INSERT, values)
                 fresh = {r[0] for r in await cur.fetchall()}
             for nonce, _, future in batch:

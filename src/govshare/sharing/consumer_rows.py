@@ -82,7 +82,7 @@ from govshare.sharing.ratelimit import AsyncRedisLimiter
 
 # autocommit: the reads need no transaction, the writer's are explicit (BEGIN … COMMIT); the few
 # statements of this path are prepared on a connection at their first use, and planned once
-_CONNECTION = {"autocommit": True, "prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
+CONNECTION = {"autocommit": True, "prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
 POOL_SIZE = 16  # connections per server process: 32 concurrent calls over two processes rarely wait
 KNOWN_MAX = 4096  # authorisations kept per server process (system, resource, grant)
 SCOPES_MAX = 8  # scopes kept per authorisation (one per purpose given and day)
@@ -217,11 +217,11 @@ class ConsumerRowsPath:
         await run_in_threadpool(_start_read_chains, self.db.engine)
         conninfo = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            conninfo, min_size=1, max_size=POOL_SIZE, open=False, name="govshare-rows", kwargs=_CONNECTION
+            conninfo, min_size=1, max_size=POOL_SIZE, open=False, name="govshare-rows", kwargs=CONNECTION
         )
         # the writer's own connections: a call waiting for its records' commit holds none of the readers'
         writer_pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            conninfo, min_size=1, max_size=WORKERS, open=False, name="govshare-records", kwargs=_CONNECTION
+            conninfo, min_size=1, max_size=WORKERS, open=False, name="govshare-records", kwargs=CONNECTION
         )
         await pool.open()
         await writer_pool.open()
