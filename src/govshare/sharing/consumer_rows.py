@@ -317,7 +317,8 @@ class ConsumerRowsPath:
         if known_key is not None:
             if len(self._known) >= KNOWN_MAX:
                 self._known.pop(next(iter(self._known)))
-            self._known[known_key] = _Known(rows, system, system_secret(system), rows[0]["authz_epoch"])
+            kept = self._known[known_key] = _Known(rows, system, system_secret(system), rows[0]["authz_epoch"])
+            kept.scopes[purpose, clock.today()] = scope  # derived above from the same rows, for this system
         return self._page(reader, scope, query, raw, claim)
 
     async def _read_known(

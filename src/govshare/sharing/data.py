@@ -462,14 +462,14 @@ def _usable_item(scope: Scope, item_id: int, what: str) -> ItemColumn:
 
 
 def _cursor_cipher() -> AESGCM:
-    key = hashlib.sha256(("govshare-cursor:" + get_settings().security.secret_key).encode()).digest()
-    found = _CIPHERS.get(key)
-    if found is None:  # one per key (the key follows the settings, which tests change)
-        found = _CIPHERS[key] = AESGCM(key)
+    secret = get_settings().security.secret_key
+    found = _CIPHERS.get(secret)
+    if found is None:  # one per platform secret (it follows the settings, which tests change)
+        found = _CIPHERS[secret] = AESGCM(hashlib.sha256(("govshare-cursor:" + secret).encode()).digest())
     return found
 
 
-_CIPHERS: dict[bytes, AESGCM] = {}
+_CIPHERS: dict[str, AESGCM] = {}
 
 
 def encode_cursor(payload: dict[str, Any]) -> str:
